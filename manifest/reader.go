@@ -1,0 +1,253 @@
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Reader streams the rows of a manifest. It is not safe for concurrent use:
+// one producer reads it.
+type Reader struct {
+	csv    *csv.Reader
+	closer io.Closer
+	header Header
+	check  checker
+	blank  int
+}
+
+// Options tunes how rows are validated. The zero value applies defaults.
+type Options struct {
+	// Dir is the folder relative file paths are resolved against; Open
+	// sets it to the manifest's own folder.
+	Dir string
+
+	// Drop names columns that are not the manifest's own (our result
+	// columns when an output is fed back in); they are left out of rows.
+	Drop []string
+
+	// MaxFileSize rejects larger files; 0 means DefaultMaxFileSize and a
+	// negative value means no limit.
+	MaxFileSize int64
+
+	// Extensions lists the allowed file extensions without dots; nil means
+	// DefaultExtensions and a list holding "*" allows any extension.
+	Extensions []string
+}
+
+// DefaultMaxFileSize is the conservative per-file limit applied before
+// sending: public clients cap identity documents at 10 to 16 MB.
+const DefaultMaxFileSize = 10 << 20
+
+// DefaultExtensions are the file types public clients accept for identity
+// documents.
+var DefaultExtensions = []string{"pdf", "jpg", "jpeg", "png"}
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// Open opens the manifest at path and reads its header. Relative file
+// paths in it resolve against the manifest's folder unless opts.Dir is set.
+func Open(path string, opts Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open manifest: %w", err)
+	}
+
+	if opts.Dir == "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open manifest: %w", err)
+		}
+		opts.Dir = filepath.Dir(abs)
+	}
+
+	r, err := NewReader(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a manifest's header from in and returns a Reader for its
+// rows. A header without the required columns is an error wrapping
+// ErrHeader.
+func NewReader(in io.Reader, opts Options) (*Reader, error) {
+	buf := bufio.NewReaderSize(in, 64<<10)
+	if err := skipBOM(buf); err != nil {
+		return nil, err
+	}
+
+	cr := csv.NewReader(buf)
+	cr.FieldsPerRecord = -1
+	raw, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: the manifest is empty", ErrHeader)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHeader, err)
+	}
+
+	h, err := ParseHeader(raw, opts.Drop)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{csv: cr, header: h, check: newChecker(opts)}, nil
+}
+
+// skipBOM drops a UTF-8 byte-order mark and refuses UTF-16 text, which
+// spreadsheets produce as "Unicode text" and which no header would match.
+func skipBOM(buf *bufio.Reader) error {
+	head, _ := buf.Peek(3)
+	switch {
+	case bytes.HasPrefix(head, bomUTF8):
+		_, err := buf.Discard(len(bomUTF8))
+		return err
+	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
+		return fmt.Errorf("%w: the manifest is UTF-16 text; save it as CSV (UTF-8)", ErrHeader)
+	}
+	return nil
+}
+
+// Header returns the manifest's columns.
+func (r *Reader) Header() Header { return r.header }
+
+// Blank returns how many rows without any value were skipped so far.
+func (r *Reader) Blank() int { return r.blank }
+
+// Close closes the underlying file, if Open opened it.
+func (r *Reader) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+// Next returns the next row, or io.EOF after the last one. A row that
+// cannot be parsed or fails validation is returned with Err set: it is a
+// result to report, not a reason to stop. Rows without any value are
+// skipped. Only a failure to read the manifest itself is returned as error.
+func (r *Reader) Next() (*Row, error) {
+	for {
+		rec, err := r.csv.Read()
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			return r.unparsable(perr), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+
+		line, _ := r.csv.FieldPos(0)
+		if isBlank(rec) {
+			r.blank++
+			continue
+		}
+		return r.row(line, rec), nil
+	}
+}
+
+// row maps and validates one parsed record.
+func (r *Reader) row(line int, rec []string) *Row {
+	row := &Row{Line: line, Record: r.own(rec)}
+	if extra := r.extraCells(rec); extra != "" {
+		row.Err = &RowError{Line: line, Err: errors.New(extra)}
+		return row
+	}
+
+	fields, err := r.fields(row.Record)
+	if err != nil {
+		row.Err = &RowError{Line: line, Err: err}
+		return row
+	}
+	row.Fields = fields
+	r.check.validate(row)
+	return row
+}
+
+// own picks the manifest's own cells out of a raw record, padding a short
+// record with empty cells.
+func (r *Reader) own(rec []string) []string {
+	out := make([]string, len(r.header.Own))
+	for i, src := range r.header.source {
+		if src < len(rec) {
+			out[i] = rec[src]
+		}
+	}
+	return out
+}
+
+// extraCells describes non-empty cells beyond the header's width, which
+// would otherwise be lost without a column to carry them.
+func (r *Reader) extraCells(rec []string) string {
+	width := r.header.width
+	for i := width; i < len(rec); i++ {
+		if strings.TrimSpace(rec[i]) != "" {
+			return fmt.Sprintf("%d fields but the header names %d: value %q in field %d "+
+				"has no column (an unquoted comma?)", len(rec), width, rec[i], i+1)
+		}
+	}
+	return ""
+}
+
+// unparsable turns a CSV syntax error into a rejected row at the line where
+// the record starts.
+func (r *Reader) unparsable(perr *csv.ParseError) *Row {
+	msg := fmt.Sprintf("malformed CSV at line %d, byte %d: %v", perr.Line, perr.Column, perr.Err)
+	if errors.Is(perr.Err, csv.ErrQuote) && perr.Line > perr.StartLine {
+		msg += fmt.Sprintf("; a quote opened on line %d is never closed, so lines %d to %d "+
+			"were read as one value and none of them was uploaded",
+			perr.StartLine, perr.StartLine, perr.Line)
+	}
+	return &Row{
+		Line:   perr.StartLine,
+		Record: make([]string, len(r.header.Own)),
+		Err:    &RowError{Line: perr.StartLine, Err: errors.New(msg)},
+	}
+}
+
+// isBlank reports whether every cell of rec is empty or spaces, as in the
+// ",,,," rows spreadsheets leave behind.
+func isBlank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Rest reads the remaining records without validating them and returns
+// how many hold a value: the rows a stopped run leaves for the next one.
+func (r *Reader) Rest() (int, error) {
+	n := 0
+	for {
+		rec, err := r.csv.Read()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		var perr *csv.ParseError
+		if err != nil && !errors.As(err, &perr) {
+			return n, fmt.Errorf("read manifest: %w", err)
+		}
+		if err != nil || !isBlank(rec) {
+			n++
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// ErrNotResults means a file named as the results file holds something
+// else; lsqupload refuses to append to it or rewrite it.
+var ErrNotResults = errors.New("not an lsqupload results file")
+
+// openResults opens the results file for appending and returns where this
+// run's rows begin. A new file gets the header. An existing one keeps its
+// rows, less a torn last line; if its header differs from header (the
+// manifest's columns changed) its rows are rewritten under the new header.
+func openResults(path string, header []string) (f *os.File, start, cut int64, err error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && info.Size() == 0) {
+		f, start, err = createResults(path, header)
+		return f, start, 0, err
+	}
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("open results: %w", err)
+	}
+
+	old, err := readHeader(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if cut, err = cutTornTail(path); err != nil {
+		return nil, 0, 0, err
+	}
+	if !slices.Equal(old, header) {
+		if err := rewriteUnder(path, header); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	f, start, err = appendTo(path)
+	return f, start, cut, err
+}
+
+func createResults(path string, header []string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return nil, 0, fmt.Errorf("create results: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(header) //nolint:errcheck // reported by Error below
+	w.Flush()
+	if err := errors.Join(w.Error(), f.Sync()); err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("create results: %w", err)
+	}
+	start, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("create results: %w", err)
+	}
+	return f, start, nil
+}
+
+func appendTo(path string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, fileMode)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open results: %w", err)
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("open results: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("open results: %w", err)
+	}
+	return f, info.Size(), nil
+}
+
+// cutTornTail removes a last line without its line end, which a crash
+// mid-write leaves behind, and returns how many bytes it removed. The row
+// it held is simply done again.
+func cutTornTail(path string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("open results: %w", err)
+	}
+	defer f.Close()
+
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil || size == 0 {
+		return 0, err
+	}
+	keep, err := lastLineEnd(f, size)
+	if err != nil || keep == size {
+		return 0, err
+	}
+	if err := f.Truncate(keep); err != nil {
+		return 0, fmt.Errorf("cut torn line of results: %w", err)
+	}
+	return size - keep, f.Sync()
+}
+
+// lastLineEnd returns the offset just past the file's last '\n'.
+func lastLineEnd(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(buf)))
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil {
+			return 0, fmt.Errorf("read results: %w", err)
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open results: %w", err)
+	}
+	defer f.Close()
+
+	rec, err := csv.NewReader(f).Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", path, ErrNotResults, err)
+	}
+	for _, col := range resultColumns {
+		if !slices.Contains(rec, col) {
+			return nil, fmt.Errorf("%s: %w (no %q column); name another --results",
+				path, ErrNotResults, col)
+		}
+	}
+	return rec, nil
+}
+
+// rewriteUnder rewrites the results file's rows under a new header,
+// matching columns by name, through a temporary file renamed into place.
+func rewriteUnder(path string, header []string) error {
+	return rewrite(path, func(in *csv.Reader, out *csv.Writer) error {
+		old, err := in.Read()
+		if err != nil {
+			return err
+		}
+		pos := make([]int, len(header))
+		for i, col := range header {
+			pos[i] = slices.Index(old, col)
+		}
+		if err := out.Write(header); err != nil {
+			return err
+		}
+		return copyRecords(in, out, func(rec []string) []string {
+			row := make([]string, len(header))
+			for i, p := range pos {
+				if p >= 0 && p < len(rec) {
+					row[i] = rec[p]
+				}
+			}
+			return row
+		})
+	})
+}
+
+// compact rewrites the results file to hold only the rows from offset
+// start on, under the header, so that after a complete run it has one row
+// per manifest row instead of the history of every run.
+func compact(path string, start int64) error {
+	return rewrite(path, func(in *csv.Reader, out *csv.Writer) error {
+		header, err := in.Read()
+		if err != nil {
+			return err
+		}
+		if err := out.Write(header); err != nil {
+			return err
+		}
+		for {
+			if off := in.InputOffset(); off >= start {
+				break
+			}
+			if _, err := in.Read(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
+		return copyRecords(in, out, func(rec []string) []string { return rec })
+	})
+}
+
+func copyRecords(in *csv.Reader, out *csv.Writer, mapRec func([]string) []string) error {
+	for {
+		rec, err := in.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := out.Write(mapRec(rec)); err != nil {
+			return err
+		}
+	}
+}
+
+// rewrite replaces path with what fn writes, through a temporary file in
+// the same folder, synced and renamed, so a crash leaves old or new whole.
+func rewrite(path string, fn func(*csv.Reader, *csv.Writer) error) error {
+	src, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("rewrite results: %w", err)
+	}
+	defer src.Close()
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("rewrite results: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+
+	in := csv.NewReader(src)
+	in.FieldsPerRecord = -1
+	out := csv.NewWriter(tmp)
+	err = fn(in, out)
+	out.Flush()
+	err = errors.Join(err, out.Error(), tmp.Chmod(fileMode), tmp.Sync(), tmp.Close())
+	if err != nil {
+		return fmt.Errorf("rewrite results %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rewrite results: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Options says where the outputs go and how to write the manifest's own
+// columns into them.
+type Options struct {
+	// Results and Failures are the output paths.
+	Results  string
+	Failures string
+
+	// Header holds the manifest's own column names; PathColumn is the
+	// position of the file path among them.
+	Header     []string
+	PathColumn int
+
+	// ManifestDir is the folder relative file paths of the manifest
+	// resolve against; paths are rewritten so they resolve from each
+	// output's folder too.
+	ManifestDir string
+}
+
+// Writer writes results and failures as rows finish. The results file is
+// synced after every row, so a run that dies leaves every finished row;
+// the failures file is written aside and renamed into place by Close, so
+// no reader ever sees half of it. A Writer is used by one goroutine.
+type Writer struct {
+	opts     Options
+	results  *output
+	failures *output
+	tmpName  string
+	counts   Counts
+
+	// start is the results file's size before this run's first row.
+	start int64
+
+	// torn is the size of a torn last line cut from the results file.
+	torn int64
+}
+
+// TornBytes returns the size of the torn last line that Open cut from the
+// results file, or 0 when there was none.
+func (w *Writer) TornBytes() int64 { return w.torn }
+
+// Counts tallies the rows written, by outcome.
+type Counts struct {
+	Uploaded int
+	Failed   int
+	Rejected int
+	Skipped  int
+	Bytes    int64
+}
+
+// Total returns the number of rows counted.
+func (c Counts) Total() int { return c.Uploaded + c.Failed + c.Rejected + c.Skipped }
+
+// output is one CSV file being written.
+type output struct {
+	f   *os.File
+	csv *csv.Writer
+	dir string
+}
+
+// fileMode keeps the outputs private to their owner: they name identity
+// documents.
+const fileMode = 0o600
+
+// Open opens the outputs of a run. An existing results file is the ledger
+// of earlier runs: a torn last line a crash left is cut off, and this run's
+// rows are appended after the rest (see Repair). The failures file is
+// written anew.
+func Open(opts Options) (*Writer, error) {
+	w := &Writer{opts: opts}
+	header := append(append([]string(nil), opts.Header...), resultColumns...)
+
+	f, start, cut, err := openResults(opts.Results, header)
+	if err != nil {
+		return nil, err
+	}
+	w.results, w.start, w.torn = newOutput(f, opts.Results), start, cut
+
+	if err := w.openFailures(); err != nil {
+		w.results.f.Close()
+		return nil, err
+	}
+	if err := w.failures.write(header); err != nil {
+		w.abandon()
+		return nil, fmt.Errorf("write failures: %w", err)
+	}
+	return w, nil
+}
+
+func newOutput(f *os.File, path string) *output {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return &output{f: f, csv: csv.NewWriter(f), dir: filepath.Dir(abs)}
+}
+
+// openFailures creates the failures file under a temporary name beside
+// its final place, so the rename in Close stays on one file system.
+func (w *Writer) openFailures() error {
+	dir, base := filepath.Split(w.opts.Failures)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create failures: %w", err)
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("create failures: %w", err)
+	}
+	w.tmpName = f.Name()
+	w.failures = newOutput(f, w.opts.Failures)
+	return nil
+}
+
+// Write records one finished row in the results and, when it failed or
+// was rejected, in the failures. An error means the outputs can no longer
+// be trusted and the run must stop.
+func (w *Writer) Write(e Entry) error {
+	cells, err := e.Result.cells()
+	if err != nil {
+		return err
+	}
+
+	if err := w.results.write(w.row(e.Record, cells, w.results.dir)); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if err := w.results.sync(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+
+	if e.Result.Status == StatusFailed || e.Result.Status == StatusRejected {
+		if err := w.failures.write(w.row(e.Record, cells, w.failures.dir)); err != nil {
+			return fmt.Errorf("write failures: %w", err)
+		}
+	}
+
+	w.count(e.Result)
+	return nil
+}
+
+// row joins the manifest's cells, with the path rewritten for the output
+// in dir, and the result cells.
+func (w *Writer) row(record, cells []string, dir string) []string {
+	out := make([]string, 0, len(w.opts.Header)+len(cells))
+	for i := range w.opts.Header {
+		var c string
+		if i < len(record) {
+			c = record[i]
+		}
+		if i == w.opts.PathColumn {
+			c = RebasePath(c, w.opts.ManifestDir, dir)
+		}
+		out = append(out, c)
+	}
+	return append(out, cells...)
+}
+
+func (w *Writer) count(r Result) {
+	switch r.Status {
+	case StatusUploaded:
+		w.counts.Uploaded++
+		w.counts.Bytes += r.Bytes
+	case StatusFailed:
+		w.counts.Failed++
+	case StatusRejected:
+		w.counts.Rejected++
+	case StatusSkipped:
+		w.counts.Skipped++
+	}
+}
+
+// Counts returns the tally of rows written so far.
+func (w *Writer) Counts() Counts { return w.counts }
+
+// Close flushes both outputs and renames the failures file into place.
+// With complete set (every manifest row has a row from this run), the
+// results file is compacted to this run's rows, dropping earlier runs'.
+func (w *Writer) Close(complete bool) error {
+	errResults := w.results.close()
+	if errResults == nil && complete {
+		errResults = compact(w.opts.Results, w.start)
+	}
+
+	errFailures := w.failures.close()
+	if errFailures == nil {
+		errFailures = os.Rename(w.tmpName, w.opts.Failures)
+	}
+	if errFailures != nil {
+		os.Remove(w.tmpName)
+		errFailures = fmt.Errorf("write failures: %w", errFailures)
+	}
+
+	if errResults != nil {
+		errResults = fmt.Errorf("write results: %w", errResults)
+	}
+	return errors.Join(errResults, errFailures)
+}
+
+// abandon closes everything after a failed Create.
+func (w *Writer) abandon() {
+	w.results.f.Close()
+	w.failures.f.Close()
+	os.Remove(w.tmpName)
+}
+
+func (o *output) write(rec []string) error {
+	if err := o.csv.Write(rec); err != nil {
+		return err
+	}
+	o.csv.Flush()
+	return o.csv.Error()
+}
+
+func (o *output) sync() error {
+	return o.f.Sync()
+}
+
+func (o *output) close() error {
+	o.csv.Flush()
+	if err := o.csv.Error(); err != nil {
+		o.f.Close()
+		return err
+	}
+	if err := o.f.Sync(); err != nil {
+		o.f.Close()
+		return err
+	}
+	return o.f.Close()
+}
+
+// RebasePath rewrites a manifest's file path so that it names the same
+// file when resolved from the folder to instead of from. Absolute paths
+// and paths in outputs beside the manifest are kept as written.
+func RebasePath(p, from, to string) string {
+	if p == "" || filepath.IsAbs(p) || from == to {
+		return p
+	}
+	abs := filepath.Join(from, p)
+	rel, err := filepath.Rel(to, abs)
+	if err != nil {
+		return abs
+	}
+	return rel
+}

@@ -1,0 +1,145 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// errRetry marks an attempt worth another try; the policy decides when.
+var errRetry = errors.New("retry")
+
+// Upload sends one file, retrying transient failures with jittered
+// exponential backoff and waiting out throttles, within the row's attempt
+// and time budget. Permanent failures are sent once. Cancelling ctx stops
+// waits and in-flight requests at once and marks the result Interrupted.
+func (c *Client) Upload(ctx context.Context, req Request) Result {
+	pol := c.newPolicy()
+	res := Result{Bytes: req.Size}
+
+	op := func() error {
+		if err := c.opts.Pacer.Wait(ctx); err != nil {
+			return backoff.Permanent(err)
+		}
+		res.Attempts++
+		res.Outcome, _ = c.attempt(ctx, req)
+		return c.judge(ctx, pol, res.Outcome)
+	}
+	notify := func(_ error, d time.Duration) {
+		if c.opts.OnRetry != nil {
+			c.opts.OnRetry(RetryEvent{Request: req, Attempt: res.Attempts, Delay: d,
+				Outcome: res.Outcome})
+		}
+	}
+
+	err := backoff.RetryNotify(op, backoff.WithContext(pol, ctx), notify)
+	return c.finish(ctx, res, pol, err)
+}
+
+// judge turns an attempt's outcome into the retry decision.
+func (c *Client) judge(ctx context.Context, pol *policy, o Outcome) error {
+	if ctx.Err() != nil {
+		return backoff.Permanent(ctx.Err())
+	}
+	switch o.Class {
+	case ClassSuccess:
+		return nil
+	case ClassThrottle:
+		wait := max(c.opts.Window, o.RetryAfter)
+		c.opts.Pacer.Hold(wait)
+		pol.throttled(wait)
+		return errRetry
+	case ClassTransient:
+		pol.failed(o.RetryAfter)
+		return errRetry
+	}
+	return backoff.Permanent(errors.New(o.Message))
+}
+
+// finish fills the result's error from how the retries ended.
+func (c *Client) finish(ctx context.Context, res Result, pol *policy, err error) Result {
+	switch {
+	case err == nil && res.Class == ClassSuccess:
+		return res
+	case ctx.Err() != nil:
+		res.Interrupted = true
+		res.Err = fmt.Errorf("interrupted after %d attempt(s): %w", res.Attempts, ctx.Err())
+	case res.Class == ClassTransient || res.Class == ClassThrottle:
+		res.Err = fmt.Errorf("gave up after %d attempt(s) (%s): %s",
+			res.Attempts, pol.stopReason, res.Message)
+	default:
+		res.Err = errors.New(res.Message)
+	}
+	return res
+}
+
+// policy is one row's backoff.BackOff: exponential with jitter between
+// transient failures, a fixed wait after a throttle, and explicit limits on
+// attempts and elapsed time. A policy serves one row; it is not shared.
+type policy struct {
+	exp         *backoff.ExponentialBackOff
+	maxAttempts int
+	deadline    time.Time
+
+	failures   int
+	next       time.Duration
+	stop       bool
+	stopReason string
+}
+
+func (c *Client) newPolicy() *policy {
+	exp := backoff.NewExponentialBackOff()
+	exp.InitialInterval = c.opts.InitialInterval
+	exp.MaxInterval = c.opts.MaxInterval
+	exp.Multiplier = 2
+	exp.RandomizationFactor = 0.5
+	exp.MaxElapsedTime = c.opts.Budget
+	exp.Reset()
+
+	return &policy{
+		exp:         exp,
+		maxAttempts: c.opts.MaxAttempts,
+		deadline:    time.Now().Add(c.opts.Budget),
+	}
+}
+
+// throttled schedules the wait a quota answer imposes; it does not count
+// as a failed attempt.
+func (p *policy) throttled(wait time.Duration) { p.next = wait }
+
+// failed counts a transient failure and schedules its backoff, or stops
+// when the attempts are spent.
+func (p *policy) failed(retryAfter time.Duration) {
+	p.failures++
+	if p.failures >= p.maxAttempts {
+		p.stop, p.stopReason = true, fmt.Sprintf("--max-attempts %d reached", p.maxAttempts)
+		return
+	}
+	d := p.exp.NextBackOff()
+	if d == backoff.Stop {
+		p.stop, p.stopReason = true, "per-row time budget spent"
+		return
+	}
+	p.next = max(d, retryAfter)
+}
+
+// NextBackOff returns the wait scheduled by the last attempt, or Stop.
+func (p *policy) NextBackOff() time.Duration {
+	if p.stop {
+		return backoff.Stop
+	}
+	if time.Now().Add(p.next).After(p.deadline) {
+		p.stopReason = "per-row time budget spent"
+		return backoff.Stop
+	}
+	return p.next
+}
+
+// Reset starts the policy afresh.
+func (p *policy) Reset() {
+	p.exp.Reset()
+	p.failures, p.next, p.stop, p.stopReason = 0, 0, false, ""
+}
