@@ -202,13 +202,17 @@ func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 		r.emit(r.upload(ctx, row))
 		return nil
 	}
-	for !g.TryGo(job) {
+	for {
+		if r.stopped(ctx) != "" {
+			return false
+		}
+		if g.TryGo(job) {
+			break
+		}
 		select {
 		case <-freed:
 		case <-r.opts.Stop:
-			return false
 		case <-ctx.Done():
-			return false
 		}
 	}
 	// Drop a stale token so the channel never fills while slots are free.
