@@ -164,12 +164,27 @@ func (c *ledgerColumns) read(in *csv.Reader) (*Ledger, error) {
 
 // entry reads one results row; ok is false unless it records an upload.
 func (c *ledgerColumns) entry(rec []string) (rowKey, done, bool) {
-	cell := func(col string) string {
-		if i := c.result[col]; i >= 0 && i < len(rec) {
-			return rec[i]
-		}
-		return ""
+	k, isDone, ok := c.key(rec)
+	if !ok || !isDone {
+		return rowKey{}, done{}, false
 	}
+
+	d := done{mtime: c.cell(rec, "file_mtime"), stored: c.cell(rec, "uploaded_file"),
+		on: c.cell(rec, "finished_at")}
+	if c.cell(rec, "status") == string(report.StatusSkipped) {
+		d.on = strings.TrimPrefix(c.cell(rec, "error"), uploadedOn)
+	}
+	size, err := strconv.ParseInt(c.cell(rec, "bytes"), 10, 64)
+	if err != nil {
+		return rowKey{}, done{}, false
+	}
+	d.size = size
+	return k, d, true
+}
+
+// key returns the row key of a results record and whether the record
+// marks the row done (uploaded, or skipped as uploaded before).
+func (c *ledgerColumns) key(rec []string) (k rowKey, isDone, ok bool) {
 	canon := func(col string) string {
 		if i := c.header.Index(col); i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -177,29 +192,47 @@ func (c *ledgerColumns) entry(rec []string) (rowKey, done, bool) {
 		return ""
 	}
 
-	d := done{mtime: cell("file_mtime"), stored: cell("uploaded_file"), on: cell("finished_at")}
-	switch {
-	case cell("status") == string(report.StatusUploaded):
-	case cell("status") == string(report.StatusSkipped) &&
-		cell("error_type") == TypeAlreadyUploaded:
-		d.on = strings.TrimPrefix(cell("error"), uploadedOn)
-	default:
-		return rowKey{}, done{}, false
-	}
-
 	entity, err := manifest.ParseEntity(canon(manifest.ColEntity))
-	size, serr := strconv.ParseInt(cell("bytes"), 10, 64)
 	p := canon(manifest.ColFilePath)
-	if err != nil || serr != nil || p == "" {
-		return rowKey{}, done{}, false
+	if err != nil || p == "" {
+		return rowKey{}, false, false
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.dir, p)
 	}
-	d.size = size
-	k := keyOf(entity, canon(manifest.ColID), canon(manifest.ColSchemaName),
+	k = keyOf(entity, canon(manifest.ColID), canon(manifest.ColSchemaName),
 		canon(manifest.ColEntitySchemaName), filepath.Clean(p))
-	return k, d, true
+
+	status := c.cell(rec, "status")
+	isDone = status == string(report.StatusUploaded) ||
+		(status == string(report.StatusSkipped) &&
+			c.cell(rec, "error_type") == TypeAlreadyUploaded)
+	return k, isDone, true
+}
+
+func (c *ledgerColumns) cell(rec []string, col string) string {
+	if i := c.result[col]; i >= 0 && i < len(rec) {
+		return rec[i]
+	}
+	return ""
+}
+
+// ResultKey returns the report.RowKey of the results file at path, which
+// compacts it by the same keys the ledger uses.
+func ResultKey(path string) report.RowKey {
+	var cols *ledgerColumns
+	var header []string
+	return func(h, rec []string) (string, bool, bool) {
+		if cols == nil || !slices.Equal(h, header) {
+			c, err := newLedgerColumns(h, path)
+			if err != nil {
+				return "", false, false
+			}
+			cols, header = c, h
+		}
+		k, isDone, ok := cols.key(rec)
+		return string(k[:]), isDone, ok
+	}
 }
 
 // skipped is the entry of a row an earlier run already uploaded.

@@ -170,10 +170,24 @@ func rewriteUnder(path string, header []string) error {
 	})
 }
 
-// compact rewrites the results file to hold only the rows from offset
-// start on, under the header, so that after a complete run it has one row
-// per manifest row instead of the history of every run.
-func compact(path string, start int64) error {
+// RowKey identifies the row a results record belongs to (its target and
+// file) and says whether the record marks it done. ok is false for a
+// record that names no row.
+type RowKey func(header, rec []string) (key string, done, ok bool)
+
+// compact rewrites the results file so that each row appears once: this
+// run's records (from offset start on) and, from earlier runs, only the
+// done records of rows this run did not touch. Without it a nightly
+// results file would grow by a whole manifest every night; with it, a
+// results file shared by a manifest and its failures rerun stays whole.
+func compact(path string, start int64, keyOf RowKey) error {
+	if keyOf == nil {
+		keyOf = func(_, _ []string) (string, bool, bool) { return "", false, false }
+	}
+	fresh, err := freshKeys(path, start, keyOf)
+	if err != nil {
+		return err
+	}
 	return rewrite(path, func(in *csv.Reader, out *csv.Writer) error {
 		header, err := in.Read()
 		if err != nil {
@@ -182,19 +196,53 @@ func compact(path string, start int64) error {
 		if err := out.Write(header); err != nil {
 			return err
 		}
-		for {
-			if off := in.InputOffset(); off >= start {
-				break
+		for in.InputOffset() < start {
+			rec, err := in.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
-			if _, err := in.Read(); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
+			if err != nil {
 				return err
+			}
+			key, done, ok := keyOf(header, rec)
+			if ok && done && !fresh[key] {
+				if err := out.Write(rec); err != nil {
+					return err
+				}
 			}
 		}
 		return copyRecords(in, out, func(rec []string) []string { return rec })
 	})
+}
+
+// freshKeys returns the keys of the records from offset start on.
+func freshKeys(path string, start int64, keyOf RowKey) (map[string]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("compact results: %w", err)
+	}
+	defer f.Close()
+
+	in := csv.NewReader(f)
+	in.FieldsPerRecord = -1
+	header, err := in.Read()
+	if err != nil {
+		return nil, fmt.Errorf("compact results: %w", err)
+	}
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("compact results: %w", err)
+	}
+	in = csv.NewReader(f)
+	in.FieldsPerRecord = -1
+
+	keys := map[string]bool{}
+	err = copyRecords(in, nil, func(rec []string) []string {
+		if key, _, ok := keyOf(header, rec); ok {
+			keys[key] = true
+		}
+		return nil
+	})
+	return keys, err
 }
 
 func copyRecords(in *csv.Reader, out *csv.Writer, mapRec func([]string) []string) error {
@@ -206,7 +254,11 @@ func copyRecords(in *csv.Reader, out *csv.Writer, mapRec func([]string) []string
 		if err != nil {
 			return err
 		}
-		if err := out.Write(mapRec(rec)); err != nil {
+		row := mapRec(rec)
+		if out == nil {
+			continue
+		}
+		if err := out.Write(row); err != nil {
 			return err
 		}
 	}

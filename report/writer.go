@@ -24,6 +24,10 @@ type Options struct {
 	// resolve against; paths are rewritten so they resolve from each
 	// output's folder too.
 	ManifestDir string
+
+	// RowKey tells which row a results record belongs to, for compacting
+	// the results after a complete run; nil keeps only this run's rows.
+	RowKey RowKey
 }
 
 // Writer writes results and failures as rows finish. The results file is
@@ -187,11 +191,12 @@ func (w *Writer) Counts() Counts { return w.counts }
 
 // Close flushes both outputs and renames the failures file into place.
 // With complete set (every manifest row has a row from this run), the
-// results file is compacted to this run's rows, dropping earlier runs'.
+// results file is compacted so that each row appears once (see RowKey);
+// without a RowKey it keeps only this run's rows.
 func (w *Writer) Close(complete bool) error {
 	errResults := w.results.close()
 	if errResults == nil && complete {
-		errResults = compact(w.opts.Results, w.start)
+		errResults = compact(w.opts.Results, w.start, w.opts.RowKey)
 	}
 
 	errFailures := w.failures.close()

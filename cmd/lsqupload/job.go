@@ -102,6 +102,7 @@ func (j *job) openOutputs(cfg *runConfig) error {
 		Header:      h.Own,
 		PathColumn:  h.Index(manifest.ColFilePath),
 		ManifestDir: filepath.Dir(j.paths.manifest),
+		RowKey:      batch.ResultKey(j.paths.results),
 	})
 	if err != nil {
 		return err
