@@ -49,6 +49,11 @@ type Options struct {
 
 	// OnRetry, when set, is told of every retry before its wait.
 	OnRetry func(RetryEvent)
+
+	// Stop, when closed, ends every wait between attempts at once: a row
+	// waiting to retry fails as interrupted instead of trying again, while
+	// requests already in flight go on until the context ends them.
+	Stop <-chan struct{}
 }
 
 // Defaults for Options.

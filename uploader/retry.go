@@ -19,14 +19,16 @@ var errRetry = errors.New("retry")
 func (c *Client) Upload(ctx context.Context, req Request) Result {
 	pol := c.newPolicy()
 	res := Result{Bytes: req.Size}
+	waits, stop := c.waitContext(ctx)
+	defer stop()
 
 	op := func() error {
-		if err := c.opts.Pacer.Wait(ctx); err != nil {
+		if err := c.opts.Pacer.Wait(waits); err != nil {
 			return backoff.Permanent(err)
 		}
 		res.Attempts++
 		res.Outcome, _ = c.attempt(ctx, req)
-		return c.judge(ctx, pol, res.Outcome)
+		return c.judge(waits, pol, res.Outcome)
 	}
 	notify := func(_ error, d time.Duration) {
 		if c.opts.OnRetry != nil {
@@ -35,18 +37,36 @@ func (c *Client) Upload(ctx context.Context, req Request) Result {
 		}
 	}
 
-	err := backoff.RetryNotify(op, backoff.WithContext(pol, ctx), notify)
-	return c.finish(ctx, res, pol, err)
+	err := backoff.RetryNotify(op, backoff.WithContext(pol, waits), notify)
+	return c.finish(waits, res, pol, err)
+}
+
+// waitContext returns a context for the waits between attempts: it ends
+// with ctx, or as soon as Options.Stop is closed.
+func (c *Client) waitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	waits, cancel := context.WithCancel(ctx)
+	if c.opts.Stop == nil {
+		return waits, cancel
+	}
+	go func() {
+		select {
+		case <-c.opts.Stop:
+			cancel()
+		case <-waits.Done():
+		}
+	}()
+	return waits, cancel
 }
 
 // judge turns an attempt's outcome into the retry decision.
 func (c *Client) judge(ctx context.Context, pol *policy, o Outcome) error {
+	if o.Class == ClassSuccess {
+		return nil
+	}
 	if ctx.Err() != nil {
 		return backoff.Permanent(ctx.Err())
 	}
 	switch o.Class {
-	case ClassSuccess:
-		return nil
 	case ClassThrottle:
 		wait := max(c.opts.Window, o.RetryAfter)
 		c.opts.Pacer.Hold(wait)

@@ -50,7 +50,8 @@ type job struct {
 // prepare checks the configuration, takes the lock and opens everything
 // the run needs, in an order that touches no output before the lock is
 // held and sends nothing before the outputs are open.
-func prepare(cfg *runConfig, manifestPath string, log *zap.Logger) (*job, error) {
+func prepare(cfg *runConfig, manifestPath string, log *zap.Logger,
+	stop <-chan struct{}) (*job, error) {
 	p, err := resolvePaths(cfg, manifestPath)
 	if err != nil {
 		return nil, cannotStart(err)
@@ -61,14 +62,14 @@ func prepare(cfg *runConfig, manifestPath string, log *zap.Logger) (*job, error)
 	}
 
 	j := &job{paths: p, log: log}
-	if err := j.open(cfg, t); err != nil {
+	if err := j.open(cfg, t, stop); err != nil {
 		j.close()
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *job) open(cfg *runConfig, t target) error {
+func (j *job) open(cfg *runConfig, t target, stop <-chan struct{}) error {
 	var err error
 	if j.lock, err = takeLock(j.paths.lock); err != nil {
 		return err
@@ -87,7 +88,7 @@ func (j *job) open(cfg *runConfig, t target) error {
 		t.endpoint = j.sandbox.URL
 		j.log.Info("sandbox started", zap.String("url", t.endpoint))
 	}
-	if j.client, err = newClient(cfg, t, j.log); err != nil {
+	if j.client, err = newClient(cfg, t, j.log, stop); err != nil {
 		return cannotStart(err)
 	}
 	return nil

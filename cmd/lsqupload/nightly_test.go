@@ -375,3 +375,29 @@ func TestMaxDurationStopsWithExit4(t *testing.T) {
 	}
 	checkLedger(t, filepath.Join(dir, "manifest.results.csv"), 10)
 }
+
+// TestSignalInterruptsBackoffWait: a row waiting to retry is not an upload
+// in flight; SIGTERM ends its wait at once instead of after the grace.
+func TestSignalInterruptsBackoffWait(t *testing.T) {
+	dir := genManifest(t, 1)
+	srv := startSandbox(t, lsqtest.Options{FailRate: 1})
+	args := append(uploadArgs(srv, "manifest.csv"), "--backoff-initial=40s",
+		"--backoff-max=40s", "--grace=60s")
+	s := startRun(t, dir, sandboxEnv, args...)
+	waitFor(t, "the retry warning", func() bool {
+		return strings.Contains(s.stderr.String(), `"msg":"retrying"`)
+	})
+
+	start := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, s.stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stopping took %s: the backoff wait was not interrupted", d)
+	}
+	r := readCSV(t, filepath.Join(dir, "manifest.results.csv"))[0]
+	if r["status"] != "failed" || r["error_type"] != "interrupted" || r["attempts"] != "1" {
+		t.Errorf("row %v, want failed, interrupted after 1 attempt", r)
+	}
+}

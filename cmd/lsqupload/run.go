@@ -59,7 +59,10 @@ func runCommand(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) 
 func execute(cfg *runConfig, manifestPath string, stderr io.Writer, log *zap.Logger,
 	sigs <-chan os.Signal) (int, error) {
 	started := time.Now()
-	j, err := prepare(cfg, manifestPath, log)
+	ctx, stop := watchSignals(cfg, sigs, log)
+	defer stop.release()
+
+	j, err := prepare(cfg, manifestPath, log, stop.stop)
 	if err != nil {
 		var se *startError
 		if errors.As(err, &se) {
@@ -68,9 +71,6 @@ func execute(cfg *runConfig, manifestPath string, stderr io.Writer, log *zap.Log
 		return exitUsage, err
 	}
 	defer j.close()
-
-	ctx, stop := watchSignals(cfg, sigs, log)
-	defer stop.release()
 
 	out, runErr := batch.Run(ctx, j.src, j.client, j.sink, batch.Options{
 		Concurrency: cfg.concurrency,
@@ -91,7 +91,7 @@ func exitCode(out batch.Outcome, sum report.Summary, stop *stopper, err error) i
 	switch {
 	case stop.deadline():
 		return exitDeadline
-	case out.Interrupted && stop.signalled():
+	case stop.signalled():
 		return exitInterrupted
 	case err != nil, out.KeysRefused, sum.Failed > 0, sum.Rejected > 0, out.NotAttempted > 0:
 		return exitFailures
@@ -100,7 +100,8 @@ func exitCode(out batch.Outcome, sum report.Summary, stop *stopper, err error) i
 }
 
 // newClient builds the uploader for a resolved target.
-func newClient(cfg *runConfig, t target, log *zap.Logger) (*uploader.Client, error) {
+func newClient(cfg *runConfig, t target, log *zap.Logger,
+	stop <-chan struct{}) (*uploader.Client, error) {
 	rate := cfg.rate
 	if rate == 0 {
 		rate = defaultRate
@@ -119,6 +120,7 @@ func newClient(cfg *runConfig, t target, log *zap.Logger) (*uploader.Client, err
 		Window:          cfg.rateWindow,
 		Pacer:           uploader.NewPacer(rate, cfg.rateWindow),
 		OnRetry:         batch.LogRetry(log),
+		Stop:            stop,
 	})
 }
 
