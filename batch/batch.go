@@ -72,9 +72,6 @@ type Outcome struct {
 	// whole manifest.
 	Stopped string
 
-	// Interrupted is true when Stop was closed or the context cancelled.
-	Interrupted bool
-
 	// KeysRefused is true when the API refused the keys.
 	KeysRefused bool
 }
@@ -253,7 +250,6 @@ func (r *run) emit(e report.Entry) {
 // them to the next run; otherwise they are only counted, and the next run
 // over the same manifest picks them up.
 func (r *run) account(src Source, pending *manifest.Row, out *Outcome) error {
-	out.Interrupted = r.fatalErr() == nil
 	if !errors.Is(r.fatalErr(), ErrKeysRefused) {
 		n, err := src.Rest()
 		out.NotAttempted = n

@@ -18,6 +18,10 @@ import (
 	"github.com/lsqupload/lsqupload/uploader/lsqtest"
 )
 
+// sandboxQuota is the quota of the sandbox that --sandbox starts, above
+// the default --rate of a sandbox run so a rehearsal is rarely throttled.
+const sandboxQuota = 25
+
 // paths are the files one run reads and writes, all absolute.
 type paths struct {
 	manifest string
@@ -82,7 +86,8 @@ func (j *job) open(cfg *runConfig, t target, stop <-chan struct{}) error {
 	}
 
 	if cfg.sandbox {
-		if j.sandbox, err = lsqtest.Start("127.0.0.1:0", lsqtest.Options{Quota: 25}); err != nil {
+		if j.sandbox, err = lsqtest.Start("127.0.0.1:0",
+			lsqtest.Options{Quota: sandboxQuota, Window: cfg.rateWindow}); err != nil {
 			return cannotStart(fmt.Errorf("start sandbox: %w", err))
 		}
 		t.endpoint = j.sandbox.URL
