@@ -14,8 +14,8 @@ import (
 
 const runUsage = `Usage: lsqupload run [flags] MANIFEST
 
-Uploads every valid row of MANIFEST (CSV) and writes MANIFEST's
-NAME.results.csv and NAME.failures.csv beside it. A real run needs
+Uploads every valid row of MANIFEST (NAME.csv) and writes NAME.results.csv
+and NAME.failures.csv beside it. Flags take one dash or two. A real run needs
 --region or --endpoint, and the keys in LSQ_ACCESS_KEY and LSQ_SECRET_KEY
 (or --credentials FILE). --sandbox uploads to a local stand-in instead.
 
