@@ -112,12 +112,3 @@ func outcomes(rows []*manifest.Row) []outcome {
 
 // rec is shorthand for a record literal.
 func rec(cells ...string) []string { return cells }
-
-// bug skips a test that shows a known bug in the code under test, unless
-// the environment sets LSQUPLOAD_BUGS=1 to see it fail.
-func bug(t *testing.T, desc string) {
-	t.Helper()
-	if os.Getenv("LSQUPLOAD_BUGS") == "" {
-		t.Skip("BUG: " + desc)
-	}
-}

@@ -289,9 +289,6 @@ func TestReaderPaths(t *testing.T) {
 // TestReaderPathIsAbsolute holds the Row.Path contract ("the file's
 // absolute path") when Options.Dir is left empty or relative.
 func TestReaderPathIsAbsolute(t *testing.T) {
-	bug(t, "NewReader with Options.Dir empty or relative leaves Row.Path relative, "+
-		"though Row documents it as the file's absolute path")
-
 	dir := fixture(t)
 	t.Chdir(filepath.Dir(dir))
 	base := filepath.Base(dir)

@@ -66,10 +66,14 @@ type checker struct {
 	dir     string
 	maxSize int64
 	exts    map[string]bool // nil: any extension
+	order   []string        // exts as configured, for messages
 }
 
 func newChecker(opts Options) checker {
 	c := checker{dir: opts.Dir, maxSize: opts.MaxFileSize}
+	if dir, err := filepath.Abs(c.dir); err == nil {
+		c.dir = dir
+	}
 	if c.maxSize == 0 {
 		c.maxSize = DefaultMaxFileSize
 	}
@@ -84,6 +88,9 @@ func newChecker(opts Options) checker {
 		if e == "*" {
 			c.exts = nil
 			break
+		}
+		if !c.exts[e] {
+			c.order = append(c.order, e)
 		}
 		c.exts[e] = true
 	}
@@ -212,29 +219,7 @@ func (c checker) checkInfo(name string, info os.FileInfo) error {
 	return nil
 }
 
-func (c checker) extList() string {
-	list := make([]string, 0, len(c.exts))
-	for _, e := range DefaultExtensions {
-		if c.exts[e] {
-			list = append(list, e)
-		}
-	}
-	for e := range c.exts {
-		if !contains(DefaultExtensions, e) {
-			list = append(list, e)
-		}
-	}
-	return strings.Join(list, ",")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func (c checker) extList() string { return strings.Join(c.order, ",") }
 
 func describeStatError(name string, err error) error {
 	switch {

@@ -172,15 +172,6 @@ func entries(t *testing.T, dir string) []string {
 	return names
 }
 
-// bug skips a test that shows a known bug in the code under test, unless
-// the environment sets LSQUPLOAD_BUGS=1 to see it fail.
-func bug(t *testing.T, desc string) {
-	t.Helper()
-	if os.Getenv("LSQUPLOAD_BUGS") == "" {
-		t.Skip("BUG: " + desc)
-	}
-}
-
 // lines joins CSV lines, each ended by a line feed.
 func lines(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
 

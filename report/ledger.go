@@ -21,21 +21,23 @@ var ErrNotResults = errors.New("not an lsqupload results file")
 // manifest's columns changed) its rows are rewritten under the new header.
 func openResults(path string, header []string) (f *os.File, start, cut int64, err error) {
 	info, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && info.Size() == 0) {
-		f, start, err = createResults(path, header)
-		return f, start, 0, err
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, 0, 0, fmt.Errorf("open results: %w", err)
 	}
+	var old []string
+	if err == nil && info.Size() > 0 {
+		if old, err = readHeader(path); err != nil {
+			return nil, 0, 0, err
+		}
+		if cut, err = cutTornTail(path); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	if info, err = os.Stat(path); err != nil || info.Size() == 0 {
+		f, start, err = createResults(path, header)
+		return f, start, cut, err
+	}
 
-	old, err := readHeader(path)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	if cut, err = cutTornTail(path); err != nil {
-		return nil, 0, 0, err
-	}
 	if !slices.Equal(old, header) {
 		if err := rewriteUnder(path, header); err != nil {
 			return nil, 0, 0, err
@@ -82,9 +84,11 @@ func appendTo(path string) (*os.File, int64, error) {
 	return f, info.Size(), nil
 }
 
-// cutTornTail removes a last line without its line end, which a crash
-// mid-write leaves behind, and returns how many bytes it removed. The row
-// it held is simply done again.
+// cutTornTail removes a last record a crash left half-written, and
+// returns how many bytes it removed: a last line without its line end, or
+// a last record whose quoted cell never closes (a cell holding a line
+// break may have been cut after one). The row it held is simply done
+// again. A file that is only a torn header is cut to nothing.
 func cutTornTail(path string) (int64, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -97,13 +101,38 @@ func cutTornTail(path string) (int64, error) {
 		return 0, err
 	}
 	keep, err := lastLineEnd(f, size)
-	if err != nil || keep == size {
+	if err != nil {
+		return 0, err
+	}
+	if keep, err = lastWholeRecord(f, keep); err != nil || keep == size {
 		return 0, err
 	}
 	if err := f.Truncate(keep); err != nil {
 		return 0, fmt.Errorf("cut torn line of results: %w", err)
 	}
 	return size - keep, f.Sync()
+}
+
+// lastWholeRecord returns the end of the last record that parses, when
+// the file's first size bytes end inside an open quote; otherwise size.
+func lastWholeRecord(f *os.File, size int64) (int64, error) {
+	in := csv.NewReader(io.NewSectionReader(f, 0, size))
+	in.FieldsPerRecord = -1
+	var good int64
+	for {
+		_, err := in.Read()
+		switch {
+		case errors.Is(err, io.EOF):
+			return size, nil
+		case errors.Is(err, csv.ErrQuote):
+			if _, next := in.Read(); errors.Is(next, io.EOF) {
+				return good, nil
+			}
+		case err != nil && !errors.As(err, new(*csv.ParseError)):
+			return 0, fmt.Errorf("read results: %w", err)
+		}
+		good = in.InputOffset()
+	}
 }
 
 // lastLineEnd returns the offset just past the file's last '\n'.

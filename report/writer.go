@@ -84,6 +84,9 @@ const fileMode = 0o600
 // rows are appended after the rest (see Repair). The failures file is
 // written anew.
 func Open(opts Options) (*Writer, error) {
+	if dir, err := filepath.Abs(opts.ManifestDir); err == nil {
+		opts.ManifestDir = dir
+	}
 	w := &Writer{opts: opts}
 	header := append(append([]string(nil), opts.Header...), resultColumns...)
 

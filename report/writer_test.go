@@ -239,10 +239,6 @@ func TestFailuresRoundTrip(t *testing.T) {
 // TestWriterManifestDirRelative gives Options.ManifestDir relative to the
 // working directory, as the outputs' paths may be.
 func TestWriterManifestDirRelative(t *testing.T) {
-	bug(t, "a relative Options.ManifestDir is not made absolute, so RebasePath's "+
-		"filepath.Rel fails and relative paths are written unrebased into outputs in "+
-		"other folders")
-
 	l := newLayout(t)
 	t.Chdir(l.root)
 	opts := l.options()
