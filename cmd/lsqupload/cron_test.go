@@ -235,16 +235,9 @@ func TestCrontabEntry(t *testing.T) {
 	dir := copyExamples(t)
 	srv := startSandbox(t, lsqtest.Options{})
 	logDir := t.TempDir()
-	script, _ := filepath.Abs("../../examples/nightly/lsqupload-nightly.sh")
-	replace := strings.NewReplacer(
-		"/usr/local/bin/lsqupload-nightly.sh", script,
-		"/srv/kyc/manifest.csv", filepath.Join(dir, "manifest.csv"),
-		"--region in21", "--endpoint "+srv.URL+" "+strings.Join(fast, " "),
-		"/etc/lsqupload/credentials", credentialsFile(t, 0o600),
+	replace := installed(t, dir, srv,
 		"/var/log/lsqupload", logDir,
-		"/usr/local/bin/lsqupload", binary,
-		"/var/lib/lsqupload/runs", filepath.Join(dir, "nights"),
-	)
+		"/var/lib/lsqupload/runs", filepath.Join(dir, "nights"))
 
 	var env []string
 	for _, e := range job.env {
@@ -260,4 +253,22 @@ func TestCrontabEntry(t *testing.T) {
 	if len(srv.Received()) != 20 {
 		t.Errorf("sandbox received %d uploads, want 20", len(srv.Received()))
 	}
+}
+
+// installed maps the paths and flags of the example units, as installed
+// on a server, to this test's binary, wrapper, manifest in dir, sandbox
+// and a private credentials file; more holds further old, new pairs.
+func installed(t *testing.T, dir string, srv *lsqtest.Server, more ...string) *strings.Replacer {
+	t.Helper()
+	script, err := filepath.Abs("../../examples/nightly/lsqupload-nightly.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := append([]string{
+		"/usr/local/bin/lsqupload-nightly.sh", script,
+		"/srv/kyc/manifest.csv", filepath.Join(dir, "manifest.csv"),
+		"--region in21", "--endpoint " + srv.URL + " " + strings.Join(fast, " "),
+		"/etc/lsqupload/credentials", credentialsFile(t, 0o600),
+	}, more...)
+	return strings.NewReplacer(append(pairs, "/usr/local/bin/lsqupload", binary)...)
 }

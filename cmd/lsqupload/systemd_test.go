@@ -79,15 +79,7 @@ func TestSystemdUnits(t *testing.T) {
 	dir := copyExamples(t)
 	srv := startSandbox(t, lsqtest.Options{})
 	work := t.TempDir()
-	script, _ := filepath.Abs("../../examples/nightly/lsqupload-nightly.sh")
-	replace := strings.NewReplacer(
-		"/usr/local/bin/lsqupload-nightly.sh", script,
-		"/srv/kyc/manifest.csv", filepath.Join(dir, "manifest.csv"),
-		"--region in21", "--endpoint "+srv.URL+" "+strings.Join(fast, " "),
-		"/etc/lsqupload/credentials", credentialsFile(t, 0o600),
-		"/usr/local/bin/lsqupload", binary,
-		"/var/lib/lsqupload", work,
-	)
+	replace := installed(t, dir, srv, "/var/lib/lsqupload", work)
 	env := []string{"PATH=/usr/bin:/bin"}
 	for _, e := range service["Service"]["Environment"] {
 		env = append(env, replace.Replace(e))
