@@ -197,11 +197,8 @@ func (c *ledgerColumns) key(rec []string) (k rowKey, isDone, ok bool) {
 	if err != nil || p == "" {
 		return rowKey{}, false, false
 	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(c.dir, p)
-	}
 	k = keyOf(entity, canon(manifest.ColID), canon(manifest.ColSchemaName),
-		canon(manifest.ColEntitySchemaName), filepath.Clean(p))
+		canon(manifest.ColEntitySchemaName), manifest.ResolvePath(c.dir, p))
 
 	status := c.cell(rec, "status")
 	isDone = status == string(report.StatusUploaded) ||

@@ -181,12 +181,7 @@ func (c checker) checkFile(row *Row) (string, error) {
 	if p == "" {
 		return ColFilePath, errors.New("missing value")
 	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(c.dir, p)
-	}
-	row.Path = filepath.Clean(p)
-
-	info, err := os.Stat(row.Path)
+	info, err := c.resolve(row, p)
 	if err != nil {
 		return ColFilePath, describeStatError(row.Fields.FilePath, err)
 	}
@@ -196,6 +191,37 @@ func (c checker) checkFile(row *Row) (string, error) {
 		return ColFilePath, err
 	}
 	return ColFilePath, checkReadable(row.Path, row.Fields.FilePath)
+}
+
+// resolve sets row.Path from the manifest's path p and stats it.
+func (c checker) resolve(row *Row, p string) (os.FileInfo, error) {
+	row.Path = ResolvePath(c.dir, p)
+	return os.Stat(row.Path)
+}
+
+// ResolvePath returns the absolute path a manifest's file path p names,
+// relative paths being relative to dir. A path written with Windows
+// separators (docs\a.pdf, from a spreadsheet made on Windows) that names
+// nothing as written, but does with slashes, is taken with slashes.
+func ResolvePath(dir, p string) string {
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		return filepath.Clean(p)
+	}
+
+	path := abs(p)
+	if !strings.Contains(p, `\`) {
+		return path
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		alt := abs(filepath.FromSlash(strings.ReplaceAll(p, `\`, "/")))
+		if _, err := os.Stat(alt); err == nil {
+			return alt
+		}
+	}
+	return path
 }
 
 func (c checker) checkInfo(name string, info os.FileInfo) error {

@@ -472,3 +472,17 @@ func TestRowErrorFromReader(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowsSeparators resolves docs\a.pdf, as a manifest made on
+// Windows writes it, to docs/a.pdf.
+func TestWindowsSeparators(t *testing.T) {
+	dir := fixture(t)
+	text := shortHeader + `sub\deep.pdf,` + leadID + "," + schema + "," + entitySchema + "\n"
+	rows := readAll(t, open(t, text, manifest.Options{Dir: dir}))
+	if len(rows) != 1 || rows[0].Err != nil {
+		t.Fatalf("rows %+v, want one valid row", outcomes(rows))
+	}
+	if want := filepath.Join(dir, "sub", "deep.pdf"); rows[0].Path != want {
+		t.Errorf("path %q, want %q", rows[0].Path, want)
+	}
+}

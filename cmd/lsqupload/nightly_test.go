@@ -401,3 +401,24 @@ func TestSignalInterruptsBackoffWait(t *testing.T) {
 		t.Errorf("row %v, want failed, interrupted after 1 attempt", r)
 	}
 }
+
+// TestWindowsPathsResume: a manifest written on Windows (CRLF, a BOM,
+// backslash separators) uploads, and its rerun skips every row.
+func TestWindowsPathsResume(t *testing.T) {
+	dir := genManifest(t, 3)
+	data := readFile(t, filepath.Join(dir, "manifest.csv"))
+	data = strings.ReplaceAll(strings.ReplaceAll(data, "docs/", `docs\`), "\n", "\r\n")
+	writeFile(t, dir, "manifest.csv", "\ufeff"+data)
+	srv := startSandbox(t, lsqtest.Options{})
+
+	for _, want := range []string{"3 rows: 3 uploaded, 0 skipped", "3 rows: 0 uploaded, 3 skipped"} {
+		res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		mustContain(t, "summary", res.stderr, want)
+	}
+	if n := len(srv.Received()); n != 3 {
+		t.Errorf("sandbox received %d uploads, want 3", n)
+	}
+}
