@@ -58,6 +58,10 @@ type Options struct {
 	// Ledger holds the rows earlier runs uploaded, which are skipped; nil
 	// uploads every row.
 	Ledger *Ledger
+
+	// Destination names where uploads go (an endpoint, or "sandbox"); it
+	// is recorded with each row so that a ledger never mixes two.
+	Destination string
 }
 
 // DefaultConcurrency is the pool size when Options leaves it unset.
@@ -288,18 +292,18 @@ func (r *run) settle(row *manifest.Row) (report.Entry, bool) {
 		return rejected(row), true
 	}
 
-	k := rowKeyOf(row)
+	k := rowKeyOf(row, r.opts.Ledger.keyDir())
 	if first, ok := r.seen[k]; ok {
 		r.log.Info("skipped", append(describeRow(row), zap.String(KeyType, TypeDuplicate),
 			zap.Int("first_line", first))...)
-		return duplicate(row, first), true
+		return duplicate(row, first, r.opts.Destination), true
 	}
 	r.seen[k] = row.Line
 
 	if d, ok := r.opts.Ledger.lookup(row); ok {
 		r.log.Debug("skipped", append(describeRow(row),
 			zap.String(KeyType, TypeAlreadyUploaded))...)
-		return skipped(row, d), true
+		return skipped(row, d, r.opts.Destination), true
 	}
 	return report.Entry{}, false
 }

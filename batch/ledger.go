@@ -28,8 +28,9 @@ const (
 const uploadedOn = "already uploaded on "
 
 // rowKey identifies a row's target and file: the entity, record Id, both
-// schema names and the file's absolute path, hashed to keep a
-// million-row ledger small.
+// schema names and the file's path relative to the results file's folder
+// (so a tree moved whole keeps its ledger), hashed to keep a million-row
+// ledger small.
 type rowKey [16]byte
 
 func keyOf(entity manifest.Entity, id, schema, entitySchema, path string) rowKey {
@@ -44,27 +45,58 @@ func keyOf(entity manifest.Entity, id, schema, entitySchema, path string) rowKey
 	return k
 }
 
-func rowKeyOf(row *manifest.Row) rowKey {
+// rowKeyOf keys a manifest row, its path taken relative to dir.
+func rowKeyOf(row *manifest.Row, dir string) rowKey {
 	return keyOf(row.Entity, row.Fields.ID, row.Fields.SchemaName,
-		row.Fields.EntitySchemaName, row.Path)
+		row.Fields.EntitySchemaName, relativeTo(dir, row.Path))
 }
 
-// done is what the ledger knows of an uploaded row.
+// relativeTo returns abs relative to dir, or abs when dir is empty or no
+// relative path exists.
+func relativeTo(dir, abs string) string {
+	if dir == "" {
+		return abs
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil {
+		return rel
+	}
+	return abs
+}
+
+// done is what the ledger knows of an uploaded row, kept small: a million
+// of them stay in memory during a run.
 type done struct {
-	size   int64
-	mtime  string
-	on     string
-	stored string
+	size  int64
+	mtime int64 // modification time, Unix nanoseconds
+
+	// info holds the upload's date and the stored name, joined by a NUL.
+	info string
+}
+
+func (d done) on() string {
+	on, _, _ := strings.Cut(d.info, "\x00")
+	return on
+}
+
+func (d done) stored() string {
+	_, stored, _ := strings.Cut(d.info, "\x00")
+	return stored
 }
 
 // Ledger holds the rows that earlier runs recorded as uploaded, read from
 // a results file. A manifest row whose target and file (size and
 // modification time) match one of them is not sent again.
 //
-// BUG(lsqupload): the ledger is held in memory, about 100 bytes per
-// uploaded row of the results file: some 100 MB for a million rows.
+// BUG(lsqupload): the ledger is held in memory, about 150 bytes per
+// uploaded row of the results file: some 150 MB for a million rows.
 type Ledger struct {
 	rows map[rowKey]done
+
+	// dir is the results file's folder, which row paths are keyed from.
+	dir string
+
+	// destinations counts the done rows by the endpoint they went to.
+	destinations map[string]int
 }
 
 // Len returns the number of uploaded rows the ledger holds.
@@ -75,13 +107,35 @@ func (l *Ledger) Len() int {
 	return len(l.rows)
 }
 
+// Foreign returns the destinations other than dest that the ledger's
+// uploads went to, sorted. Rows uploaded elsewhere (a sandbox, another
+// account's host) must not count as uploaded here.
+func (l *Ledger) Foreign(dest string) []string {
+	var out []string
+	for d := range l.destinations {
+		if d != dest && d != "" {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// keyDir is the folder row paths are keyed from; "" without a ledger.
+func (l *Ledger) keyDir() string {
+	if l == nil {
+		return ""
+	}
+	return l.dir
+}
+
 // lookup returns the earlier upload of row, if its file is unchanged.
 func (l *Ledger) lookup(row *manifest.Row) (done, bool) {
 	if l == nil {
 		return done{}, false
 	}
-	d, ok := l.rows[rowKeyOf(row)]
-	if !ok || d.size != row.Size || d.mtime != stampNano(row.ModTime) {
+	d, ok := l.rows[rowKeyOf(row, l.dir)]
+	if !ok || d.size != row.Size || d.mtime != row.ModTime.UnixNano() {
 		return done{}, false
 	}
 	return d, true
@@ -91,9 +145,16 @@ func (l *Ledger) lookup(row *manifest.Row) (done, bool) {
 // missing file is an empty ledger. Rows it cannot read are left out:
 // such a row is at worst uploaded again.
 func LoadLedger(path string) (*Ledger, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results ledger: %w", err)
+	}
+	empty := &Ledger{rows: map[rowKey]done{}, dir: filepath.Dir(abs),
+		destinations: map[string]int{}}
+
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return &Ledger{rows: map[rowKey]done{}}, nil
+		return empty, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read results ledger: %w", err)
@@ -104,7 +165,7 @@ func LoadLedger(path string) (*Ledger, error) {
 	in.FieldsPerRecord = -1
 	raw, err := in.Read()
 	if errors.Is(err, io.EOF) {
-		return &Ledger{rows: map[rowKey]done{}}, nil
+		return empty, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read results ledger %s: %w", path, err)
@@ -143,7 +204,7 @@ func newLedgerColumns(raw []string, path string) (*ledgerColumns, error) {
 }
 
 func (c *ledgerColumns) read(in *csv.Reader) (*Ledger, error) {
-	l := &Ledger{rows: map[rowKey]done{}}
+	l := &Ledger{rows: map[rowKey]done{}, dir: c.dir, destinations: map[string]int{}}
 	for {
 		rec, err := in.Read()
 		if errors.Is(err, io.EOF) {
@@ -158,33 +219,38 @@ func (c *ledgerColumns) read(in *csv.Reader) (*Ledger, error) {
 		}
 		if k, d, ok := c.entry(rec); ok {
 			l.rows[k] = d
+			l.destinations[c.cell(rec, "destination")]++
 		}
 	}
 }
 
 // entry reads one results row; ok is false unless it records an upload.
 func (c *ledgerColumns) entry(rec []string) (rowKey, done, bool) {
-	k, isDone, ok := c.key(rec)
-	if !ok || !isDone {
+	k, settled, ok := c.key(rec)
+	status, errType := c.cell(rec, "status"), c.cell(rec, "error_type")
+	uploaded := status == string(report.StatusUploaded) ||
+		(status == string(report.StatusSkipped) && errType == TypeAlreadyUploaded)
+	if !ok || !settled || !uploaded {
 		return rowKey{}, done{}, false
 	}
 
-	d := done{mtime: c.cell(rec, "file_mtime"), stored: c.cell(rec, "uploaded_file"),
-		on: c.cell(rec, "finished_at")}
-	if c.cell(rec, "status") == string(report.StatusSkipped) {
-		d.on = strings.TrimPrefix(c.cell(rec, "error"), uploadedOn)
+	on := c.cell(rec, "finished_at")
+	if status == string(report.StatusSkipped) {
+		on = strings.TrimPrefix(c.cell(rec, "error"), uploadedOn)
 	}
 	size, err := strconv.ParseInt(c.cell(rec, "bytes"), 10, 64)
-	if err != nil {
+	mtime, terr := time.Parse(time.RFC3339Nano, c.cell(rec, "file_mtime"))
+	if err != nil || terr != nil {
 		return rowKey{}, done{}, false
 	}
-	d.size = size
-	return k, d, true
+	return k, done{size: size, mtime: mtime.UnixNano(),
+		info: on + "\x00" + c.cell(rec, "uploaded_file")}, true
 }
 
 // key returns the row key of a results record and whether the record
-// marks the row done (uploaded, or skipped as uploaded before).
-func (c *ledgerColumns) key(rec []string) (k rowKey, isDone, ok bool) {
+// settles its row for good: uploaded, or skipped (as uploaded before, or
+// as a duplicate of a row that carries the upload).
+func (c *ledgerColumns) key(rec []string) (k rowKey, settled, ok bool) {
 	canon := func(col string) string {
 		if i := c.header.Index(col); i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -198,13 +264,11 @@ func (c *ledgerColumns) key(rec []string) (k rowKey, isDone, ok bool) {
 		return rowKey{}, false, false
 	}
 	k = keyOf(entity, canon(manifest.ColID), canon(manifest.ColSchemaName),
-		canon(manifest.ColEntitySchemaName), manifest.ResolvePath(c.dir, p))
+		canon(manifest.ColEntitySchemaName), relativeTo(c.dir, manifest.ResolvePath(c.dir, p)))
 
 	status := c.cell(rec, "status")
-	isDone = status == string(report.StatusUploaded) ||
-		(status == string(report.StatusSkipped) &&
-			c.cell(rec, "error_type") == TypeAlreadyUploaded)
-	return k, isDone, true
+	settled = status == string(report.StatusUploaded) || status == string(report.StatusSkipped)
+	return k, settled, true
 }
 
 func (c *ledgerColumns) cell(rec []string, col string) string {
@@ -227,35 +291,37 @@ func ResultKey(path string) report.RowKey {
 			}
 			cols, header = c, h
 		}
-		k, isDone, ok := cols.key(rec)
-		return string(k[:]), isDone, ok
+		k, settled, ok := cols.key(rec)
+		return string(k[:]), settled, ok
 	}
 }
 
 // skipped is the entry of a row an earlier run already uploaded.
-func skipped(row *manifest.Row, d done) report.Entry {
+func skipped(row *manifest.Row, d done, dest string) report.Entry {
 	return report.Entry{Record: row.Record, Result: report.Result{
 		Line:         row.Line,
 		Status:       report.StatusSkipped,
 		ErrorType:    TypeAlreadyUploaded,
-		Error:        uploadedOn + d.on,
-		UploadedFile: d.stored,
+		Error:        uploadedOn + d.on(),
+		UploadedFile: d.stored(),
 		Bytes:        row.Size,
 		FinishedAt:   stamp(time.Now()),
 		FileModTime:  stampNano(row.ModTime),
+		Destination:  dest,
 	}}
 }
 
 // duplicate is the entry of a row that repeats an earlier row of the same
 // manifest; the earlier row carries the upload.
-func duplicate(row *manifest.Row, first int) report.Entry {
+func duplicate(row *manifest.Row, first int, dest string) report.Entry {
 	return report.Entry{Record: row.Record, Result: report.Result{
 		Line:        row.Line,
 		Status:      report.StatusSkipped,
 		ErrorType:   TypeDuplicate,
-		Error:       fmt.Sprintf("duplicate of line %d, which carries the upload", first),
+		Error:       fmt.Sprintf("duplicate of line %d (same target and file), whose outcome it shares", first),
 		Bytes:       row.Size,
 		FinishedAt:  stamp(time.Now()),
 		FileModTime: stampNano(row.ModTime),
+		Destination: dest,
 	}}
 }

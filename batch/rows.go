@@ -53,6 +53,7 @@ func (r *run) upload(ctx context.Context, row *manifest.Row) report.Entry {
 		DurationMS:  since(start),
 		FinishedAt:  stamp(time.Now()),
 		FileModTime: stampNano(row.ModTime),
+		Destination: r.opts.Destination,
 	}
 	if res.Err == nil {
 		result.Status, result.UploadedFile = report.StatusUploaded, res.UploadedFile

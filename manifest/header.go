@@ -77,9 +77,20 @@ func (h Header) Index(col string) int {
 	return -1
 }
 
+// CanonicalName returns the canonical column a header cell names, or, for
+// a column of the manifest's own, the cell folded the way headers are
+// compared (case, spaces, underscores, a byte-order mark).
+func CanonicalName(cell string) string {
+	key := normalise(cell)
+	if col, ok := aliases[key]; ok {
+		return col
+	}
+	return key
+}
+
 // normalise folds a header cell to the key used for alias lookup.
 func normalise(cell string) string {
-	s := strings.ToLower(strings.TrimSpace(cell))
+	s := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff")))
 	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(s)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // ErrNotResults means a file named as the results file holds something
@@ -19,7 +20,8 @@ var ErrNotResults = errors.New("not an lsqupload results file")
 // run's rows begin. A new file gets the header. An existing one keeps its
 // rows, less a torn last line; if its header differs from header (the
 // manifest's columns changed) its rows are rewritten under the new header.
-func openResults(path string, header []string) (f *os.File, start, cut int64, err error) {
+func openResults(path string, header []string, columnKey func(string) string) (f *os.File,
+	start, cut int64, err error) {
 	info, err := os.Stat(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, 0, 0, fmt.Errorf("open results: %w", err)
@@ -39,7 +41,7 @@ func openResults(path string, header []string) (f *os.File, start, cut int64, er
 	}
 
 	if !slices.Equal(old, header) {
-		if err := rewriteUnder(path, header); err != nil {
+		if err := rewriteUnder(path, header, columnKey); err != nil {
 			return nil, 0, 0, err
 		}
 	}
@@ -164,7 +166,9 @@ func readHeader(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w: %w", path, ErrNotResults, err)
 	}
 	for _, col := range resultColumns {
-		if !slices.Contains(rec, col) {
+		// A spreadsheet that saved the file may have added a byte-order
+		// mark; the header then differs and the rows are rewritten.
+		if !slices.Contains(rec, col) && (len(rec) == 0 || rec[0] != "\ufeff"+col) {
 			return nil, fmt.Errorf("%s: %w (no %q column); name another --results",
 				path, ErrNotResults, col)
 		}
@@ -173,16 +177,24 @@ func readHeader(path string) ([]string, error) {
 }
 
 // rewriteUnder rewrites the results file's rows under a new header,
-// matching columns by name, through a temporary file renamed into place.
-func rewriteUnder(path string, header []string) error {
+// matching columns whose columnKey is equal (so FilePath and file_path
+// match), through a temporary file renamed into place.
+func rewriteUnder(path string, header []string, columnKey func(string) string) error {
+	if columnKey == nil {
+		columnKey = func(s string) string { return s }
+	}
 	return rewrite(path, func(in *csv.Reader, out *csv.Writer) error {
 		old, err := in.Read()
 		if err != nil {
 			return err
 		}
+		oldKeys := make([]string, len(old))
+		for i, col := range old {
+			oldKeys[i] = columnKey(strings.TrimPrefix(col, "\ufeff"))
+		}
 		pos := make([]int, len(header))
 		for i, col := range header {
-			pos[i] = slices.Index(old, col)
+			pos[i] = slices.Index(oldKeys, columnKey(col))
 		}
 		if err := out.Write(header); err != nil {
 			return err
@@ -200,8 +212,8 @@ func rewriteUnder(path string, header []string) error {
 }
 
 // RowKey identifies the row a results record belongs to (its target and
-// file) and says whether the record marks it done. ok is false for a
-// record that names no row.
+// file) and says whether the record settles it for good (uploaded or
+// skipped). ok is false for a record that names no row.
 type RowKey func(header, rec []string) (key string, done, ok bool)
 
 // compact rewrites the results file so that each row appears once: this
@@ -244,7 +256,10 @@ func compact(path string, start int64, keyOf RowKey) error {
 	})
 }
 
-// freshKeys returns the keys of the records from offset start on.
+// freshKeys returns the keys of the records from offset start on that
+// supersede earlier ones: settled rows, and rows that sent something and
+// failed. A row rejected or left unsent this time (its file share was not
+// mounted, say) does not erase an earlier upload.
 func freshKeys(path string, start int64, keyOf RowKey) (map[string]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -264,9 +279,13 @@ func freshKeys(path string, start int64, keyOf RowKey) (map[string]bool, error) 
 	in = csv.NewReader(f)
 	in.FieldsPerRecord = -1
 
+	status, attempts := slices.Index(header, "status"), slices.Index(header, "attempts")
 	keys := map[string]bool{}
 	err = copyRecords(in, nil, func(rec []string) []string {
-		if key, _, ok := keyOf(header, rec); ok {
+		key, settled, ok := keyOf(header, rec)
+		sent := attempts >= 0 && attempts < len(rec) && rec[attempts] != "0" &&
+			status >= 0 && status < len(rec) && rec[status] == string(StatusFailed)
+		if ok && (settled || sent) {
 			keys[key] = true
 		}
 		return nil

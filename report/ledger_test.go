@@ -16,7 +16,7 @@ import (
 func resultRow(path string, line int, status report.Status) string {
 	return strings.Join([]string{path, leadID, schema, entitySchema, "student",
 		strconv.Itoa(line), string(status), "1", "", "", "", "", "", "0",
-		"2024-05-01T10:00:00Z", ""},
+		"2024-05-01T10:00:00Z", "", ""},
 		",")
 }
 
@@ -134,7 +134,7 @@ func TestOpenRewritesUnderNewHeader(t *testing.T) {
 	closeWriter(t, w, false)
 
 	tail := func(line int, status string) string {
-		return strconv.Itoa(line) + "," + status + ",1,,,,,,0,2024-05-01T10:00:00Z,"
+		return strconv.Itoa(line) + "," + status + ",1,,,,,,0,2024-05-01T10:00:00Z,,"
 	}
 	want := lines(
 		"notes,entity_schema_name,schema_name,id,file_path,"+strings.Join(report.Columns(), ","),

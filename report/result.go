@@ -38,6 +38,7 @@ type Result struct {
 	DurationMS   int64  `csv:"duration_ms"`
 	FinishedAt   string `csv:"finished_at"`
 	FileModTime  string `csv:"file_mtime"`
+	Destination  string `csv:"destination"`
 }
 
 // Entry is one finished row: the manifest's own cells and its result.

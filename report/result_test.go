@@ -9,7 +9,8 @@ import (
 
 func TestColumns(t *testing.T) {
 	want := []string{"line", "status", "attempts", "http_status", "error_type", "error",
-		"uploaded_file", "bytes", "duration_ms", "finished_at", "file_mtime"}
+		"uploaded_file", "bytes", "duration_ms", "finished_at", "file_mtime",
+		"destination"}
 	got := report.Columns()
 	if !slices.Equal(got, want) {
 		t.Fatalf("Columns() = %q, want %q", got, want)

@@ -28,6 +28,11 @@ type Options struct {
 	// RowKey tells which row a results record belongs to, for compacting
 	// the results after a complete run; nil keeps only this run's rows.
 	RowKey RowKey
+
+	// ColumnKey folds a column name to what makes two names the same
+	// column, when an existing results file's header differs from this
+	// run's (the manifest's header was respelled); nil compares names.
+	ColumnKey func(name string) string
 }
 
 // Writer writes results and failures as rows finish. Every row reaches the
@@ -90,7 +95,7 @@ func Open(opts Options) (*Writer, error) {
 	w := &Writer{opts: opts}
 	header := append(append([]string(nil), opts.Header...), resultColumns...)
 
-	f, start, cut, err := openResults(opts.Results, header)
+	f, start, cut, err := openResults(opts.Results, header, opts.ColumnKey)
 	if err != nil {
 		return nil, err
 	}

@@ -267,7 +267,7 @@ func TestWriterShortRecord(t *testing.T) {
 	closeWriter(t, w, false)
 
 	want := lines(headerLine(),
-		"docs/a.pdf,,,,,2,rejected,0,,,,,,0,,",
+		"docs/a.pdf,,,,,2,rejected,0,,,,,,0,,,",
 	)
 	if got := readFile(t, l.results); got != want {
 		t.Errorf("results:\n got %q\nwant %q", got, want)

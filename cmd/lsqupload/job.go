@@ -22,6 +22,10 @@ import (
 // the default --rate of a sandbox run so a rehearsal is rarely throttled.
 const sandboxQuota = 25
 
+// sandboxDestination is what results record as the destination of a
+// --sandbox run, whose port changes from run to run.
+const sandboxDestination = "sandbox"
+
 // paths are the files one run reads and writes, all absolute.
 type paths struct {
 	manifest string
@@ -49,6 +53,9 @@ type job struct {
 
 	// counts is the sink's tally, kept when the sink is closed.
 	counts report.Counts
+
+	// destination is where this run uploads, as the results record it.
+	destination string
 }
 
 // prepare checks the configuration, takes the lock and opens everything
@@ -65,7 +72,10 @@ func prepare(cfg *runConfig, manifestPath string, log *zap.Logger,
 		return nil, cannotStart(err)
 	}
 
-	j := &job{paths: p, log: log}
+	j := &job{paths: p, log: log, destination: t.endpoint}
+	if cfg.sandbox {
+		j.destination = sandboxDestination
+	}
 	if err := j.open(cfg, t, stop); err != nil {
 		j.close()
 		return nil, err
@@ -109,6 +119,7 @@ func (j *job) openOutputs(cfg *runConfig) error {
 		PathColumn:  h.Index(manifest.ColFilePath),
 		ManifestDir: filepath.Dir(j.paths.manifest),
 		RowKey:      batch.ResultKey(j.paths.results),
+		ColumnKey:   manifest.CanonicalName,
 	})
 	if err != nil {
 		return err
@@ -125,6 +136,12 @@ func (j *job) openOutputs(cfg *runConfig) error {
 	}
 	if j.ledger, err = batch.LoadLedger(j.paths.results); err != nil {
 		return err
+	}
+	if other := j.ledger.Foreign(j.destination); len(other) > 0 {
+		return fmt.Errorf("%s records uploads to %s, and this run uploads to %s: "+
+			"each destination keeps its own results file, so name another --results "+
+			"(or --force to upload every row here)", j.paths.results,
+			strings.Join(other, ", "), j.destination)
 	}
 	if n := j.ledger.Len(); n > 0 {
 		j.log.Info("resuming: rows recorded as uploaded are skipped (--force uploads them)",
@@ -186,6 +203,10 @@ func resolvePaths(cfg *runConfig, manifestPath string) (paths, error) {
 	}
 
 	stem := strings.TrimSuffix(m, filepath.Ext(m))
+	if cfg.sandbox {
+		// A rehearsal keeps outputs of its own, apart from the real ledger.
+		stem += ".sandbox"
+	}
 	p := paths{manifest: m, results: cfg.results, failures: cfg.failures, lock: cfg.lock}
 	for _, f := range []struct {
 		dst *string

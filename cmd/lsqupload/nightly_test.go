@@ -203,7 +203,7 @@ func TestDuplicateRowUploadedOnce(t *testing.T) {
 	}
 	dup := byLine(readCSV(t, filepath.Join(dir, "manifest.results.csv")))["4"]
 	if dup["status"] != "skipped" || dup["error_type"] != "duplicate" ||
-		dup["error"] != "duplicate of line 2, which carries the upload" {
+		dup["error"] != "duplicate of line 2 (same target and file), whose outcome it shares" {
 		t.Errorf("duplicate row: %v", dup)
 	}
 }
@@ -421,4 +421,80 @@ func TestWindowsPathsResume(t *testing.T) {
 	if n := len(srv.Received()); n != 3 {
 		t.Errorf("sandbox received %d uploads, want 3", n)
 	}
+}
+
+// TestLedgerSurvivesBadNightsAndRespelling: a night whose files are
+// missing, a header respelled with aliases and a results file re-saved
+// with a byte-order mark all keep the record of what was uploaded.
+func TestLedgerSurvivesBadNightsAndRespelling(t *testing.T) {
+	dir := genManifest(t, 4)
+	srv := startSandbox(t, lsqtest.Options{})
+	results := filepath.Join(dir, "manifest.results.csv")
+	step := func(want string, code int) {
+		t.Helper()
+		res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...)
+		if res.code != code {
+			t.Fatalf("exit %d, want %d\n%s", res.code, code, res.stderr)
+		}
+		mustContain(t, "summary", res.stderr, want)
+	}
+
+	step("4 rows: 4 uploaded", 0)
+	if err := os.Rename(filepath.Join(dir, "docs"), filepath.Join(dir, "away")); err != nil {
+		t.Fatal(err)
+	}
+	step("4 rows: 0 uploaded, 0 skipped, 0 failed, 4 rejected", 1)
+	if err := os.Rename(filepath.Join(dir, "away"), filepath.Join(dir, "docs")); err != nil {
+		t.Fatal(err)
+	}
+	step("4 rows: 0 uploaded, 4 skipped", 0)
+
+	data := readFile(t, filepath.Join(dir, "manifest.csv"))
+	writeFile(t, dir, "manifest.csv", strings.Replace(data,
+		"file_path,id,schema_name,entity_schema_name", "FilePath, Lead_ID ,SchemaName,EntitySchemaName", 1))
+	step("4 rows: 0 uploaded, 4 skipped", 0)
+
+	writeFile(t, dir, "manifest.results.csv", "\ufeff"+readFile(t, results))
+	step("4 rows: 0 uploaded, 4 skipped", 0)
+	if n := len(srv.Received()); n != 4 {
+		t.Errorf("sandbox received %d uploads, want 4", n)
+	}
+	rows := readCSV(t, results)
+	if c := countStatus(rows); len(rows) != 4 || c["skipped"] != 4 || rows[0]["FilePath"] == "" {
+		t.Errorf("results: %d rows %v, want the 4 rows skipped under the new header", len(rows), c)
+	}
+}
+
+// TestLedgerKeepsDestinationsApart: rows uploaded to one destination (a
+// rehearsal) never count as uploaded to another.
+func TestLedgerKeepsDestinationsApart(t *testing.T) {
+	dir := genManifest(t, 3)
+	rehearsal := startSandbox(t, lsqtest.Options{})
+	real := startSandbox(t, lsqtest.Options{})
+	if res := run(t, dir, sandboxEnv, uploadArgs(rehearsal, "manifest.csv")...); res.code != 0 {
+		t.Fatalf("rehearsal exit %d\n%s", res.code, res.stderr)
+	}
+
+	res := run(t, dir, sandboxEnv, uploadArgs(real, "manifest.csv")...)
+	if res.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", res.code, res.stderr)
+	}
+	mustContain(t, "stderr", res.stderr, "records uploads to "+rehearsal.URL,
+		"and this run uploads to "+real.URL, "name another --results")
+	if n := real.Stats().Requests; n != 0 {
+		t.Errorf("the refused run sent %d requests", n)
+	}
+
+	res = run(t, dir, sandboxEnv, uploadArgs(real, "manifest.csv", "--results", "real.csv")...)
+	if res.code != 0 || len(real.Received()) != 3 {
+		t.Errorf("own results: exit %d, %d received; want 0 and 3", res.code,
+			len(real.Received()))
+	}
+
+	sbx := run(t, dir, nil, "run", "--sandbox", "--log-format=json", "manifest.csv")
+	if sbx.code != 0 {
+		t.Fatalf("--sandbox exit %d\n%s", sbx.code, sbx.stderr)
+	}
+	mustContain(t, "summary", sbx.stderr, "3 rows: 3 uploaded",
+		filepath.Join(dir, "manifest.sandbox.results.csv"))
 }

@@ -78,6 +78,7 @@ func execute(cfg *runConfig, manifestPath string, stderr io.Writer, log *zap.Log
 		StopReason:  stop.why,
 		Logger:      log,
 		Ledger:      j.ledger,
+		Destination: j.destination,
 	})
 	closeErr := j.finish(out)
 
