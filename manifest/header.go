@@ -94,17 +94,17 @@ func normalise(cell string) string {
 	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(s)
 }
 
-// ParseHeader builds a Header from the raw header record. Cells named in
-// drop (our own result columns, present when a results or failures CSV is
-// fed back in) are left out of Own so the new run's values replace them.
+// ParseHeader builds a Header from the raw header record. When the header
+// holds every column named in drop (our result columns: the manifest is one
+// of our own outputs fed back in), those are left out of Own so the new
+// run's values replace them; a manifest that merely has a column called
+// status keeps it. Two cells naming the same column are an error.
 func ParseHeader(raw []string, drop []string) (Header, error) {
 	h := Header{canon: make(map[string]int), width: len(raw)}
-	dropped := make(map[string]bool, len(drop))
-	for _, d := range drop {
-		dropped[normalise(d)] = true
-	}
+	dropped := droppedColumns(raw, drop)
 
 	seen := make(map[string]int)
+	names := make(map[string]int)
 	for i, cell := range raw {
 		key := normalise(cell)
 		if dropped[key] {
@@ -118,7 +118,12 @@ func ParseHeader(raw []string, drop []string) (Header, error) {
 			seen[col] = i
 			h.canon[col] = len(h.Own)
 		}
-		h.Own = append(h.Own, strings.TrimSpace(cell))
+		if prev, dup := names[key]; dup && key != "" {
+			return Header{}, fmt.Errorf("%w: columns %d (%q) and %d (%q) have the same name",
+				ErrHeader, prev+1, raw[prev], i+1, cell)
+		}
+		names[key] = i
+		h.Own = append(h.Own, strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff")))
 		h.source = append(h.source, i)
 	}
 
@@ -126,6 +131,23 @@ func ParseHeader(raw []string, drop []string) (Header, error) {
 		return Header{}, err
 	}
 	return h, nil
+}
+
+// droppedColumns returns the normalised names of drop when raw holds all
+// of them, and none otherwise.
+func droppedColumns(raw, drop []string) map[string]bool {
+	present := make(map[string]bool, len(raw))
+	for _, cell := range raw {
+		present[normalise(cell)] = true
+	}
+	dropped := make(map[string]bool, len(drop))
+	for _, d := range drop {
+		if !present[normalise(d)] {
+			return nil
+		}
+		dropped[normalise(d)] = true
+	}
+	return dropped
 }
 
 // checkRequired names every required column the header lacks, with a hint

@@ -307,3 +307,41 @@ func TestNewReaderMalformedHeader(t *testing.T) {
 		t.Errorf("ParseError = %+v, want StartLine 1 and ErrQuote", perr)
 	}
 }
+
+func TestParseHeaderDuplicatesAndOurColumns(t *testing.T) {
+	drop := []string{"line", "status", "error"}
+	tests := []struct {
+		name    string
+		raw     []string
+		wantOwn []string
+		wantErr string
+	}{
+		{"a column of its own named twice",
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "notes", " Notes "},
+			nil, `manifest header: columns 5 ("notes") and 6 (" Notes ") have the same name`},
+		{"empty names may repeat",
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "", ""},
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "", ""}, ""},
+		{"some of our names are the manifest's own",
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "Status", "Line"},
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "Status", "Line"}, ""},
+		{"all of our names: an output fed back",
+			[]string{"file_path", "id", "schema_name", "entity_schema_name", "line", "status",
+				"error"},
+			[]string{"file_path", "id", "schema_name", "entity_schema_name"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := manifest.ParseHeader(tt.raw, drop)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(h.Own, tt.wantOwn) {
+				t.Errorf("own %q, err %v; want %q", h.Own, err, tt.wantOwn)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Options says where the outputs go and how to write the manifest's own
@@ -92,6 +94,7 @@ func Open(opts Options) (*Writer, error) {
 	if dir, err := filepath.Abs(opts.ManifestDir); err == nil {
 		opts.ManifestDir = dir
 	}
+	opts.Header = ownNames(opts.Header)
 	w := &Writer{opts: opts}
 	header := append(append([]string(nil), opts.Header...), resultColumns...)
 
@@ -273,4 +276,27 @@ func RebasePath(p, from, to string) string {
 		return abs
 	}
 	return rel
+}
+
+// ownNames renames the manifest's columns that share a name with one of
+// ours (a manifest may well have a status column of its own), so that no
+// name appears twice in an output: status becomes manifest_status.
+func ownNames(header []string) []string {
+	taken := make(map[string]bool, len(header)+len(resultColumns))
+	for _, c := range append(slices.Clone(header), resultColumns...) {
+		taken[strings.ToLower(c)] = true
+	}
+	out := slices.Clone(header)
+	for i, c := range out {
+		if !slices.Contains(resultColumns, strings.ToLower(strings.TrimSpace(c))) {
+			continue
+		}
+		name := "manifest_" + c
+		for taken[strings.ToLower(name)] {
+			name = "manifest_" + name
+		}
+		taken[strings.ToLower(name)] = true
+		out[i] = name
+	}
+	return out
 }

@@ -317,3 +317,23 @@ func TestOpenFailuresFolderMissing(t *testing.T) {
 		t.Errorf("error %v does not wrap os.ErrNotExist", err)
 	}
 }
+
+// TestOwnColumnsNamedLikeOurs renames a manifest's own columns that carry
+// one of our names, so no name appears twice in an output.
+func TestOwnColumnsNamedLikeOurs(t *testing.T) {
+	l := newLayout(t)
+	opts := l.options()
+	opts.Header = []string{"file_path", "Status", "line", "manifest_line"}
+	opts.PathColumn = 0
+	w := openWriter(t, opts)
+	writeAll(t, w, report.Entry{Record: []string{"docs/a.pdf", "VIP", "L-17", "x"},
+		Result: report.Result{Line: 2, Status: report.StatusRejected}})
+	closeWriter(t, w, false)
+
+	header := strings.SplitN(readFile(t, l.results), "\n", 2)[0]
+	want := "file_path,manifest_Status,manifest_manifest_line,manifest_line," +
+		strings.Join(report.Columns(), ",")
+	if header != want {
+		t.Errorf("header\n got %s\nwant %s", header, want)
+	}
+}
