@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -78,6 +79,10 @@ type Outcome struct {
 
 	// KeysRefused is true when the API refused the keys.
 	KeysRefused bool
+
+	// CutShort counts rows whose upload was cancelled after something was
+	// sent; they are recorded as failed and interrupted.
+	CutShort int
 }
 
 // ErrKeysRefused is the reason recorded when the API refuses the keys.
@@ -93,6 +98,15 @@ type run struct {
 	// seen maps each valid row's key to its line; only the producer
 	// goroutine touches it.
 	seen map[rowKey]int
+
+	// cancelUploads cancels the uploads in flight, once the keys are
+	// refused and every other row would be refused too.
+	cancelUploads context.CancelFunc
+
+	// unsent and cutShort count rows a stop caught in flight, before and
+	// after they sent anything.
+	unsent   atomic.Int64
+	cutShort atomic.Int64
 
 	mu sync.Mutex
 	// fatal is the first condition that ends the run; mu guards it.
@@ -117,11 +131,17 @@ func Run(ctx context.Context, src Source, up Uploader, sink Sink, opts Options) 
 	written := make(chan error, 1)
 	go func() { written <- r.write(sink, cancel) }()
 
-	out, readErr := r.feed(ctx, src)
+	uploads, cancelUploads := context.WithCancel(ctx)
+	defer cancelUploads()
+	r.cancelUploads = cancelUploads
+
+	out, readErr := r.feed(uploads, src)
 	close(r.entries)
 	writeErr := <-written
 
 	out.KeysRefused = errors.Is(r.fatalErr(), ErrKeysRefused)
+	out.NotAttempted += int(r.unsent.Load())
+	out.CutShort = int(r.cutShort.Load())
 	return out, errors.Join(readErr, writeErr)
 }
 
@@ -200,7 +220,9 @@ func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 	row *manifest.Row) bool {
 	job := func() error {
 		defer func() { freed <- struct{}{} }()
-		r.emit(r.upload(ctx, row))
+		if e, ok := r.upload(ctx, row); ok {
+			r.emit(e)
+		}
 		return nil
 	}
 	for {

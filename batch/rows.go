@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -37,12 +38,25 @@ const (
 	TypeInterrupted  = "interrupted"
 )
 
-// upload sends one valid row and turns what happened into its entry.
-func (r *run) upload(ctx context.Context, row *manifest.Row) report.Entry {
+// upload sends one valid row and turns what happened into its entry. A
+// row a stop caught before it sent anything has no entry (ok is false):
+// it was not attempted, and the next run picks it up.
+func (r *run) upload(ctx context.Context, row *manifest.Row) (e report.Entry, ok bool) {
 	start := time.Now()
 	res := r.up.Upload(ctx, request(row))
 	if res.Class == uploader.ClassAuth && !res.Interrupted {
 		r.setFatal(fmt.Errorf("%w: %s", ErrKeysRefused, res.Message))
+		r.cancelUploads()
+	}
+	if res.Interrupted && res.Attempts == 0 {
+		if errors.Is(r.fatalErr(), ErrKeysRefused) {
+			return notAttempted(row), true
+		}
+		r.unsent.Add(1)
+		return report.Entry{}, false
+	}
+	if res.Interrupted {
+		r.cutShort.Add(1)
 	}
 
 	result := report.Result{
@@ -63,7 +77,7 @@ func (r *run) upload(ctx context.Context, row *manifest.Row) report.Entry {
 	}
 
 	r.logOutcome(row, result)
-	return report.Entry{Record: row.Record, Result: result}
+	return report.Entry{Record: row.Record, Result: result}, true
 }
 
 // request builds the upload request of a valid row.

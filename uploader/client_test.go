@@ -323,3 +323,23 @@ func TestEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestBudgetBoundsQuotaWait: a pause imposed by another row's throttle
+// never keeps a row past its own time budget.
+func TestBudgetBoundsQuotaWait(t *testing.T) {
+	srv := startSandbox(t, lsqtest.Options{})
+	pacer := NewPacer(0, 0)
+	pacer.Hold(time.Minute)
+	c := newTestClient(t, srv.URL, func(o *Options) {
+		o.Pacer, o.Budget = pacer, 200*time.Millisecond
+	})
+	start := time.Now()
+	res := c.Upload(context.Background(), testFile(t, "SPECIMEN"))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the row waited %s, past its budget", d)
+	}
+	if res.Attempts != 0 || res.ErrorType != "budget" || res.Interrupted ||
+		!strings.HasPrefix(res.Err.Error(), "gave up before sending") {
+		t.Errorf("result %+v", res)
+	}
+}

@@ -38,13 +38,14 @@ func (c *Client) Upload(ctx context.Context, req Request) Result {
 	}
 
 	err := backoff.RetryNotify(op, backoff.WithContext(pol, waits), notify)
-	return c.finish(waits, res, pol, err)
+	return c.finish(ctx, waits, res, pol, err)
 }
 
-// waitContext returns a context for the waits between attempts: it ends
-// with ctx, or as soon as Options.Stop is closed.
+// waitContext returns a context for the waits of a row (for the quota and
+// between attempts): it ends with ctx, when the row's time budget is
+// spent, or as soon as Options.Stop is closed.
 func (c *Client) waitContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	waits, cancel := context.WithCancel(ctx)
+	waits, cancel := context.WithTimeout(ctx, c.opts.Budget)
 	if c.opts.Stop == nil {
 		return waits, cancel
 	}
@@ -79,14 +80,22 @@ func (c *Client) judge(ctx context.Context, pol *policy, o Outcome) error {
 	return backoff.Permanent(errors.New(o.Message))
 }
 
-// finish fills the result's error from how the retries ended.
-func (c *Client) finish(ctx context.Context, res Result, pol *policy, err error) Result {
+// finish fills the result's error from how the retries ended: ctx is the
+// run's, waits the row's (see waitContext).
+func (c *Client) finish(ctx, waits context.Context, res Result, pol *policy, err error) Result {
 	switch {
 	case err == nil && res.Class == ClassSuccess:
 		return res
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || c.stopped():
 		res.Interrupted = true
-		res.Err = fmt.Errorf("interrupted after %d attempt(s): %w", res.Attempts, ctx.Err())
+		res.Err = fmt.Errorf("interrupted after %d attempt(s)", res.Attempts)
+	case res.Attempts == 0 && waits.Err() != nil:
+		res.Class, res.ErrorType = ClassThrottle, "budget"
+		res.Err = fmt.Errorf("gave up before sending: the per-row time budget of %s "+
+			"was spent waiting for the quota (--retry-budget)", c.opts.Budget)
+	case waits.Err() != nil:
+		res.Err = fmt.Errorf("gave up after %d attempt(s) (per-row time budget spent): %s",
+			res.Attempts, res.Message)
 	case res.Class == ClassTransient || res.Class == ClassThrottle:
 		res.Err = fmt.Errorf("gave up after %d attempt(s) (%s): %s",
 			res.Attempts, pol.stopReason, res.Message)
@@ -94,6 +103,16 @@ func (c *Client) finish(ctx context.Context, res Result, pol *policy, err error)
 		res.Err = errors.New(res.Message)
 	}
 	return res
+}
+
+// stopped reports whether Options.Stop is closed.
+func (c *Client) stopped() bool {
+	select {
+	case <-c.opts.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // policy is one row's backoff.BackOff: exponential with jitter between

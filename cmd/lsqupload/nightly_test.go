@@ -498,3 +498,38 @@ func TestLedgerKeepsDestinationsApart(t *testing.T) {
 	mustContain(t, "summary", sbx.stderr, "3 rows: 3 uploaded",
 		filepath.Join(dir, "manifest.sandbox.results.csv"))
 }
+
+// TestStopKeepsUnsentRowsOut: rows waiting for the quota when SIGTERM
+// comes sent nothing; they are not attempted, not failures.
+func TestStopKeepsUnsentRowsOut(t *testing.T) {
+	dir := genManifest(t, 4)
+	srv := startSandbox(t, lsqtest.Options{})
+	args := append(uploadArgs(srv, "manifest.csv"), "--rate=1", "--rate-window=20s")
+	s := startRun(t, dir, sandboxEnv, args...)
+	waitFor(t, "the first upload", func() bool { return srv.Stats().Accepted == 1 })
+	waitFor(t, "its result", func() bool {
+		return dataLines(filepath.Join(dir, "manifest.results.csv")) == 1
+	})
+
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, s.stderr)
+	}
+	mustContain(t, "summary", s.stderr.String(), "1 uploaded, 0 skipped, 0 failed, "+
+		"0 rejected, 3 not attempted")
+	if n := dataLines(filepath.Join(dir, "manifest.failures.csv")); n != 0 {
+		t.Errorf("failures CSV has %d rows, want none", n)
+	}
+}
+
+// TestDeadlineAfterLastRowExitsByResults: --max-duration that passes while
+// the last uploads finish within the grace cuts nothing short.
+func TestDeadlineAfterLastRowExitsByResults(t *testing.T) {
+	dir := genManifest(t, 2)
+	srv := startSandbox(t, lsqtest.Options{Latency: time.Second})
+	res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv", "--max-duration=300ms")...)
+	if res.code != 0 {
+		t.Fatalf("exit %d, want 0 (both rows finished)\n%s", res.code, res.stderr)
+	}
+	mustContain(t, "summary", res.stderr, "2 rows: 2 uploaded")
+}

@@ -87,12 +87,15 @@ func execute(cfg *runConfig, manifestPath string, stderr io.Writer, log *zap.Log
 	return exitCode(out, sum, stop, errors.Join(runErr, closeErr)), errors.Join(runErr, closeErr)
 }
 
-// exitCode maps how the run ended to the process exit code.
+// exitCode maps how the run ended to the process exit code. A signal or
+// the deadline decides it only when it cut the run short; a stop that
+// came after the last row changed nothing.
 func exitCode(out batch.Outcome, sum report.Summary, stop *stopper, err error) int {
+	cutShort := out.NotAttempted > 0 || out.CutShort > 0
 	switch {
-	case stop.deadline():
+	case cutShort && stop.deadline():
 		return exitDeadline
-	case stop.signalled():
+	case cutShort && stop.signalled():
 		return exitInterrupted
 	case err != nil, out.KeysRefused, sum.Failed > 0, sum.Rejected > 0, out.NotAttempted > 0:
 		return exitFailures
