@@ -163,9 +163,21 @@ func checkRequired(raw []string, seen map[string]int) error {
 		return nil
 	}
 
+	found := strings.Join(raw, ", ")
+	if strings.ContainsRune(found, 0) {
+		return &headerError{msg: fmt.Sprintf("%v: the manifest looks like UTF-16 text; "+
+			"save it as CSV (UTF-8)", ErrHeader)}
+	}
+	if len(found) > 200 {
+		found = found[:200] + "…"
+	}
 	msg := fmt.Sprintf("%v: missing required column(s) %s (found: %s)", ErrHeader,
-		strings.Join(missing, ", "), strings.Join(raw, ", "))
-	if len(raw) == 1 && strings.ContainsAny(raw[0], ";\t|") {
+		strings.Join(missing, ", "), found)
+	switch joined := strings.Join(raw, ","); {
+	case strings.Contains(joined, "\r"):
+		msg += "; the lines end in a lone carriage return (old Mac text): save the " +
+			"manifest with LF or CRLF line ends"
+	case len(raw) == 1 && strings.ContainsAny(raw[0], ";\t|"):
 		msg += "; the header looks separated by ';', tab or '|': save the manifest " +
 			"as comma-separated CSV"
 	}

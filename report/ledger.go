@@ -157,7 +157,7 @@ func lastLineEnd(f *os.File, size int64) (int64, error) {
 func readHeader(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open results: %w", err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
 

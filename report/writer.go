@@ -126,10 +126,14 @@ func newOutput(f *os.File, path string) *output {
 // openFailures creates the failures file under a temporary name beside
 // its final place, so the rename in Close stays on one file system.
 func (w *Writer) openFailures() error {
+	if err := checkReplaceable(w.opts.Failures); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(w.opts.Failures)
 	if dir == "" {
 		dir = "."
 	}
+	removeStale(dir, base)
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create failures: %w", err)
@@ -299,4 +303,33 @@ func ownNames(header []string) []string {
 		out[i] = name
 	}
 	return out
+}
+
+// checkReplaceable refuses to replace anything at path but an earlier
+// failures file: a folder, or a manifest named by mistake.
+func checkReplaceable(path string) error {
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create failures: %w", err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("create failures: %s is a folder", path)
+	}
+	if _, err := readHeader(path); err != nil {
+		return fmt.Errorf("%s exists and is not an lsqupload failures file; "+
+			"name another --failures", path)
+	}
+	return nil
+}
+
+// removeStale deletes temporary failures files that a run killed before
+// its Close left behind. The run's lock makes them nobody else's.
+func removeStale(dir, base string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, p := range stale {
+		os.Remove(p)
+	}
 }

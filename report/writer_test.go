@@ -276,10 +276,13 @@ func TestWriterShortRecord(t *testing.T) {
 
 func TestOpenReplacesFailures(t *testing.T) {
 	l := newLayout(t)
-	writeFile(t, l.failures, "old failures\n", 0o644)
+	old := headerLine() + "\nold,row\n"
+	writeFile(t, l.failures, old, 0o644)
+	stale := filepath.Join(filepath.Dir(l.failures), ".manifest.failures.csv.tmp-123")
+	writeFile(t, stale, "stale", 0o600)
 
 	w := openWriter(t, l.options())
-	if got := readFile(t, l.failures); got != "old failures\n" {
+	if got := readFile(t, l.failures); got != old {
 		t.Errorf("failures changed before Close: %q", got)
 	}
 	closeWriter(t, w, false)
@@ -289,6 +292,9 @@ func TestOpenReplacesFailures(t *testing.T) {
 	}
 	if m := mode(t, l.failures); m != 0o600 {
 		t.Errorf("failures mode %v, want 0600", m)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a stale temporary file a killed run left is still there: %v", err)
 	}
 }
 
@@ -335,5 +341,19 @@ func TestOwnColumnsNamedLikeOurs(t *testing.T) {
 		strings.Join(report.Columns(), ",")
 	if header != want {
 		t.Errorf("header\n got %s\nwant %s", header, want)
+	}
+}
+
+// TestOpenRefusesToReplaceOtherFiles: a failures path naming a manifest or
+// a folder is refused before anything is written.
+func TestOpenRefusesToReplaceOtherFiles(t *testing.T) {
+	l := newLayout(t)
+	writeFile(t, l.failures, "file_path,id\ndocs/a.pdf,1\n", 0o644)
+	if _, err := report.Open(l.options()); err == nil ||
+		!strings.Contains(err.Error(), "is not an lsqupload failures file") {
+		t.Errorf("Open over a manifest: %v", err)
+	}
+	if got := readFile(t, l.failures); got != "file_path,id\ndocs/a.pdf,1\n" {
+		t.Errorf("the manifest changed: %q", got)
 	}
 }

@@ -59,7 +59,7 @@ func (b *body) Close() error { return b.file.Close() }
 func newBody(req Request, creds Credentials) (*body, error) {
 	f, err := os.Open(req.Path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", req.Path, err)
+		return nil, err // names the path already
 	}
 	if err := checkSize(f, req.Size); err != nil {
 		f.Close()

@@ -102,6 +102,9 @@ func sandboxCommand(args []string, stdout, stderr io.Writer, sigs <-chan os.Sign
 		cfg.opts.Script = cfg.script
 	}
 
+	if _, err := strconv.Atoi(cfg.listen); err == nil {
+		cfg.listen = "127.0.0.1:" + cfg.listen // a port alone binds loopback
+	}
 	srv, err := lsqtest.Start(cfg.listen, cfg.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "lsqupload sandbox: %v\n", err)
