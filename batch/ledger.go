@@ -87,8 +87,9 @@ func (d done) stored() string {
 // a results file. A manifest row whose target and file (size and
 // modification time) match one of them is not sent again.
 //
-// BUG(lsqupload): the ledger is held in memory, about 150 bytes per
-// uploaded row of the results file: some 150 MB for a million rows.
+// BUG(lsqupload): the ledger is held in memory: a resume over 50,000
+// uploaded rows peaked at 28 MB of resident memory in all, so a million
+// rows need some 400 MB.
 type Ledger struct {
 	rows map[rowKey]done
 

@@ -37,12 +37,11 @@ type Options struct {
 	ColumnKey func(name string) string
 }
 
-// Writer writes results and failures as rows finish. Every row reaches the
-// results file as it finishes, and a row that sent anything is synced to
-// disk at once, so even a power cut never forgets an upload; rows that
-// sent nothing (skipped, rejected) are cheap to work out again and are
-// not synced one by one, which keeps a nightly rerun over a million
-// skipped rows fast. The failures file is written aside and renamed into
+// Writer writes results and failures as rows finish. A row that sent
+// anything is written and synced to disk at once, so not even a power cut
+// forgets an upload; rows that sent nothing (skipped, rejected) are cheap
+// to work out again and are written in batches, which keeps a nightly
+// rerun over a million skipped rows fast. The failures file is written aside and renamed into
 // place by Close, so no reader ever sees half of it. A Writer is used by
 // one goroutine.
 type Writer struct {
@@ -108,7 +107,7 @@ func Open(opts Options) (*Writer, error) {
 		w.results.f.Close()
 		return nil, err
 	}
-	if err := w.failures.write(header); err != nil {
+	if err := w.failures.write(header, false); err != nil {
 		w.abandon()
 		return nil, fmt.Errorf("write failures: %w", err)
 	}
@@ -157,17 +156,14 @@ func (w *Writer) Write(e Entry) error {
 		return err
 	}
 
-	if err := w.results.write(w.row(e.Record, cells, w.results.dir)); err != nil {
+	sent := e.Result.Attempts > 0
+	if err := w.results.write(w.row(e.Record, cells, w.results.dir), sent); err != nil {
 		return fmt.Errorf("write results: %w", err)
-	}
-	if e.Result.Attempts > 0 {
-		if err := w.results.sync(); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
 	}
 
 	if e.Result.Status == StatusFailed || e.Result.Status == StatusRejected {
-		if err := w.failures.write(w.row(e.Record, cells, w.failures.dir)); err != nil {
+		err := w.failures.write(w.row(e.Record, cells, w.failures.dir), false)
+		if err != nil {
 			return fmt.Errorf("write failures: %w", err)
 		}
 	}
@@ -242,15 +238,20 @@ func (w *Writer) abandon() {
 	os.Remove(w.tmpName)
 }
 
-func (o *output) write(rec []string) error {
+// write adds a record. With durable set it reaches the disk before write
+// returns; otherwise it may wait in the buffer for the next durable record
+// or for close, which spares a nightly rerun a write per skipped row.
+func (o *output) write(rec []string, durable bool) error {
 	if err := o.csv.Write(rec); err != nil {
 		return err
 	}
+	if !durable {
+		return nil
+	}
 	o.csv.Flush()
-	return o.csv.Error()
-}
-
-func (o *output) sync() error {
+	if err := o.csv.Error(); err != nil {
+		return err
+	}
 	return o.f.Sync()
 }
 

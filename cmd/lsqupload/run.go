@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,6 +36,9 @@ func runCommand(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) 
 		err = fmt.Errorf("want exactly one MANIFEST, got %d arguments", len(pos))
 	}
 	if err == nil {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		cfg.settle(set)
 		err = cfg.check()
 	}
 	if err != nil {
@@ -106,13 +110,6 @@ func exitCode(out batch.Outcome, sum report.Summary, stop *stopper, err error) i
 // newClient builds the uploader for a resolved target.
 func newClient(cfg *runConfig, t target, log *zap.Logger,
 	stop <-chan struct{}) (*uploader.Client, error) {
-	rate := cfg.rate
-	if rate == 0 {
-		rate = defaultRate
-		if cfg.sandbox {
-			rate = defaultSandboxRate
-		}
-	}
 	return uploader.New(uploader.Options{
 		Endpoint:        t.endpoint,
 		Credentials:     t.creds,
@@ -122,7 +119,7 @@ func newClient(cfg *runConfig, t target, log *zap.Logger,
 		InitialInterval: cfg.backoffMin,
 		MaxInterval:     cfg.backoffMax,
 		Window:          cfg.rateWindow,
-		Pacer:           uploader.NewPacer(rate, cfg.rateWindow),
+		Pacer:           uploader.NewPacer(cfg.rate, cfg.rateWindow),
 		OnRetry:         batch.LogRetry(log),
 		Stop:            stop,
 	})

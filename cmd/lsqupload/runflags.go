@@ -75,9 +75,9 @@ func newRunFlags() (*flag.FlagSet, *runConfig) {
 		"LSQ_SECRET_KEY= lines, readable by its owner only (default: the environment)")
 
 	fs.IntVar(&c.concurrency, "concurrency", 4, "uploads in flight at once")
-	fs.IntVar(&c.rate, "rate", 0, fmt.Sprintf("API calls per --rate-window, at most; keep it "+
-		"under the account's quota (default %d, or %d with --sandbox)",
-		defaultRate, defaultSandboxRate))
+	fs.IntVar(&c.rate, "rate", defaultRate, fmt.Sprintf("API calls per --rate-window, at "+
+		"most; keep it under the account's quota (%d with --sandbox unless set; 0 = no cap)",
+		defaultSandboxRate))
 	fs.DurationVar(&c.rateWindow, "rate-window", uploader.DefaultWindow,
 		"window of the API quota and of --rate")
 	fs.IntVar(&c.maxAttempts, "max-attempts", uploader.DefaultMaxAttempts,
@@ -114,6 +114,14 @@ func newRunFlags() (*flag.FlagSet, *runConfig) {
 		"a terminal, json otherwise)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	return fs, c
+}
+
+// settle applies the defaults that depend on other flags; set holds the
+// names of the flags given on the command line.
+func (c *runConfig) settle(set map[string]bool) {
+	if c.sandbox && !set["rate"] {
+		c.rate = defaultSandboxRate
+	}
 }
 
 // check validates flag values that flag parsing alone cannot.
