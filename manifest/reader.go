@@ -16,10 +16,21 @@ import (
 // one producer reads it.
 type Reader struct {
 	csv    *csv.Reader
+	tape   *tape
 	closer io.Closer
 	header Header
 	check  checker
 	blank  int
+
+	// queued holds records recovered from text a malformed record
+	// swallowed, to be returned before reading on.
+	queued []queuedRecord
+}
+
+// queuedRecord is a recovered record and the line it starts on.
+type queuedRecord struct {
+	line int
+	rec  []string
 }
 
 // Options tunes how rows are validated. The zero value applies defaults.
@@ -90,7 +101,8 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 
-	cr := csv.NewReader(buf)
+	t := &tape{r: buf}
+	cr := csv.NewReader(t)
 	cr.FieldsPerRecord = -1
 	raw, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -104,7 +116,8 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{csv: cr, header: h, check: newChecker(opts)}, nil
+	t.trim(cr.InputOffset())
+	return &Reader{csv: cr, tape: t, header: h, check: newChecker(opts)}, nil
 }
 
 // skipBOM drops a UTF-8 byte-order mark and refuses UTF-16 text, which
@@ -141,7 +154,7 @@ func (r *Reader) Close() error {
 // skipped. Only a failure to read the manifest itself is returned as error.
 func (r *Reader) Next() (*Row, error) {
 	for {
-		rec, err := r.csv.Read()
+		line, rec, err := r.read()
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
@@ -154,13 +167,30 @@ func (r *Reader) Next() (*Row, error) {
 			return nil, fmt.Errorf("read manifest: %w", err)
 		}
 
-		line, _ := r.csv.FieldPos(0)
 		if isBlank(rec) {
 			r.blank++
 			continue
 		}
 		return r.row(line, rec), nil
 	}
+}
+
+// read returns the next record, queued ones first, and the line it
+// starts on.
+func (r *Reader) read() (int, []string, error) {
+	if len(r.queued) > 0 {
+		q := r.queued[0]
+		r.queued = r.queued[1:]
+		return q.line, q.rec, nil
+	}
+
+	rec, err := r.csv.Read()
+	if err != nil {
+		return 0, nil, err
+	}
+	line, _ := r.csv.FieldPos(0)
+	r.tape.trim(r.csv.InputOffset())
+	return line, rec, nil
 }
 
 // row maps and validates one parsed record.
@@ -206,20 +236,47 @@ func (r *Reader) extraCells(rec []string) string {
 	return ""
 }
 
-// unparsable turns a CSV syntax error into a rejected row at the line where
-// the record starts.
+// unparsable turns a CSV syntax error into a rejected row at the line
+// where the record starts. The record's text is read again leniently, so
+// the row keeps its cells in the outputs (and the failures CSV can be
+// fixed and rerun); when an unclosed quote swallowed the lines after it,
+// those lines are recovered as rows of their own.
 func (r *Reader) unparsable(perr *csv.ParseError) *Row {
 	msg := fmt.Sprintf("malformed CSV at line %d, byte %d: %v", perr.Line, perr.Column, perr.Err)
-	if errors.Is(perr.Err, csv.ErrQuote) && perr.Line > perr.StartLine {
-		msg += fmt.Sprintf("; a quote opened on line %d is never closed, so lines %d to %d "+
-			"were read as one value and none of them was uploaded",
-			perr.StartLine, perr.StartLine, perr.Line)
+	lines := r.tape.lines(r.csv.InputOffset())
+	r.tape.trim(r.csv.InputOffset())
+
+	row := &Row{Line: perr.StartLine, Record: make([]string, len(r.header.Own))}
+	if len(lines) > 0 {
+		if rec := lenient(lines[0]); rec != nil {
+			row.Record = r.own(rec)
+		}
 	}
-	return &Row{
-		Line:   perr.StartLine,
-		Record: make([]string, len(r.header.Own)),
-		Err:    &RowError{Line: perr.StartLine, Err: errors.New(msg)},
+	if len(lines) > 1 {
+		msg += fmt.Sprintf("; a quote opened on line %d is never closed; "+
+			"lines %d to %d were read again as rows of their own",
+			perr.StartLine, perr.StartLine+1, perr.StartLine+len(lines)-1)
+		for i, l := range lines[1:] {
+			if rec := lenient(l); rec != nil {
+				r.queued = append(r.queued, queuedRecord{line: perr.StartLine + 1 + i, rec: rec})
+			}
+		}
 	}
+	row.Err = &RowError{Line: perr.StartLine, Err: errors.New(msg)}
+	return row
+}
+
+// lenient parses one line of CSV, tolerating stray quotes; nil for a line
+// without any cell.
+func lenient(line string) []string {
+	cr := csv.NewReader(strings.NewReader(line))
+	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	return rec
 }
 
 // isBlank reports whether every cell of rec is empty or spaces, as in the
@@ -238,16 +295,67 @@ func isBlank(rec []string) bool {
 func (r *Reader) Rest() (int, error) {
 	n := 0
 	for {
-		rec, err := r.csv.Read()
+		_, rec, err := r.read()
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
 		var perr *csv.ParseError
-		if err != nil && !errors.As(err, &perr) {
+		if errors.As(err, &perr) {
+			r.unparsable(perr) // queues what it recovers, to be counted too
+			n++
+			continue
+		}
+		if err != nil {
 			return n, fmt.Errorf("read manifest: %w", err)
 		}
-		if err != nil || !isBlank(rec) {
+		if !isBlank(rec) {
 			n++
 		}
 	}
+}
+
+// tape keeps the text the CSV reader has consumed since the end of the
+// last whole record, so a malformed record can be read again. It holds
+// one record and the reader's read-ahead, never the whole manifest.
+type tape struct {
+	r    io.Reader
+	buf  []byte
+	base int64 // input offset of buf[0]
+}
+
+func (t *tape) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	return n, err
+}
+
+// trim forgets the text before input offset off.
+func (t *tape) trim(off int64) {
+	if drop := off - t.base; drop > 0 && drop <= int64(len(t.buf)) {
+		t.buf = append(t.buf[:0], t.buf[drop:]...)
+		t.base = off
+	}
+}
+
+// maxRecovered bounds the text a malformed record is read again from.
+const maxRecovered = 16 << 20
+
+// lines returns the physical lines from the kept start up to input offset
+// end, without their line ends.
+func (t *tape) lines(end int64) []string {
+	n := end - t.base
+	if n <= 0 || n > int64(len(t.buf)) || n > maxRecovered {
+		return nil
+	}
+	text := strings.TrimSuffix(string(t.buf[:n]), "\n")
+	out := strings.Split(text, "\n")
+	for i, l := range out {
+		out[i] = strings.TrimSuffix(l, "\r")
+	}
+	// The CSV reader skips empty lines between records: the record
+	// starts at the first line with text.
+	for len(out) > 1 && out[0] == "" {
+		out = out[1:]
+	}
+	return out
 }

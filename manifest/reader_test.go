@@ -23,7 +23,6 @@ func TestReaderRows(t *testing.T) {
 	okRec := func(path, note string) []string {
 		return rec(path, leadID, schema, entitySchema, note)
 	}
-	empty := rec("", "", "", "", "")
 
 	tests := []struct {
 		name  string
@@ -77,10 +76,10 @@ func TestReaderRows(t *testing.T) {
 			blank: 4,
 		},
 		{
-			name: "bare quote costs its row only",
+			name: "bare quote costs its row only, which keeps its cells",
 			text: head + ok("kyc.pdf", `say "hi"`) + "\n" + ok("photo.png", "b") + "\n",
 			want: []outcome{
-				{Line: 2, Record: empty, Err: `line 2: malformed CSV at line 2, byte 75: ` +
+				{Line: 2, Record: okRec("kyc.pdf", `say "hi"`), Err: `line 2: malformed CSV at line 2, byte 75: ` +
 					`bare " in non-quoted-field`},
 				{Line: 3, Record: okRec("photo.png", "b")},
 			},
@@ -89,21 +88,23 @@ func TestReaderRows(t *testing.T) {
 			name: "text after a closing quote",
 			text: head + ok("kyc.pdf", `"a"b`) + "\n" + ok("photo.png", "b") + "\n",
 			want: []outcome{
-				{Line: 2, Record: empty, Err: `line 2: malformed CSV at line 2, byte 73: ` +
-					`extraneous or missing " in quoted-field`},
+				{Line: 2, Record: okRec("kyc.pdf", `a"b`), Err: `line 2: malformed CSV at ` +
+					`line 2, byte 73: extraneous or missing " in quoted-field`},
 				{Line: 3, Record: okRec("photo.png", "b")},
 			},
 		},
 		{
-			name: "unterminated quote swallows the rest",
+			name: "an unterminated quote costs its row only",
 			text: head + ok("kyc.pdf", "a") + "\n" + ok("photo.png", `"open`) + "\n" +
 				ok("scan.JPG", "c") + "\n" + ok("kyc.pdf", "d") + "\n",
 			want: []outcome{
 				{Line: 2, Record: okRec("kyc.pdf", "a")},
-				{Line: 3, Record: empty, Err: `line 3: malformed CSV at line 5, byte 73: ` +
-					`extraneous or missing " in quoted-field; a quote opened on line 3 is ` +
-					`never closed, so lines 3 to 5 were read as one value and none of them ` +
-					`was uploaded`},
+				{Line: 3, Record: okRec("photo.png", "open"), Err: `line 3: malformed CSV ` +
+					`at line 5, byte 73: extraneous or missing " in quoted-field; a quote ` +
+					`opened on line 3 is never closed; lines 4 to 5 were read again as rows ` +
+					`of their own`},
+				{Line: 4, Record: okRec("scan.JPG", "c")},
+				{Line: 5, Record: okRec("kyc.pdf", "d")},
 			},
 		},
 		{
