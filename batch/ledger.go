@@ -316,10 +316,11 @@ func skipped(row *manifest.Row, d done, dest string) report.Entry {
 // manifest; the earlier row carries the upload.
 func duplicate(row *manifest.Row, first int, dest string) report.Entry {
 	return report.Entry{Record: row.Record, Result: report.Result{
-		Line:        row.Line,
-		Status:      report.StatusSkipped,
-		ErrorType:   TypeDuplicate,
-		Error:       fmt.Sprintf("duplicate of line %d (same target and file), whose outcome it shares", first),
+		Line:      row.Line,
+		Status:    report.StatusSkipped,
+		ErrorType: TypeDuplicate,
+		Error: fmt.Sprintf("duplicate of line %d (same target and file), "+
+			"whose outcome it shares", first),
 		Bytes:       row.Size,
 		FinishedAt:  stamp(time.Now()),
 		FileModTime: stampNano(row.ModTime),

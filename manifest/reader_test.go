@@ -79,7 +79,8 @@ func TestReaderRows(t *testing.T) {
 			name: "bare quote costs its row only, which keeps its cells",
 			text: head + ok("kyc.pdf", `say "hi"`) + "\n" + ok("photo.png", "b") + "\n",
 			want: []outcome{
-				{Line: 2, Record: okRec("kyc.pdf", `say "hi"`), Err: `line 2: malformed CSV at line 2, byte 75: ` +
+				{Line: 2, Record: okRec("kyc.pdf", `say "hi"`), Err: `line 2: ` +
+					`malformed CSV at line 2, byte 75: ` +
 					`bare " in non-quoted-field`},
 				{Line: 3, Record: okRec("photo.png", "b")},
 			},

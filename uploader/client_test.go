@@ -169,7 +169,8 @@ func TestRetriesStopAtMaxAttempts(t *testing.T) {
 	if res.Attempts != 3 || res.Class != ClassTransient || len(events) != 2 {
 		t.Fatalf("attempts %d, class %s, %d retry events", res.Attempts, res.Class, len(events))
 	}
-	if !strings.HasPrefix(res.Err.Error(), "gave up after 3 attempt(s) (--max-attempts 3 reached)") {
+	want := "gave up after 3 attempt(s) (--max-attempts 3 reached)"
+	if !strings.HasPrefix(res.Err.Error(), want) {
 		t.Errorf("error %q", res.Err)
 	}
 	if events[0].Attempt != 1 || events[1].Attempt != 2 || events[0].Delay <= 0 {
@@ -219,8 +220,9 @@ func TestPermanentAndAuthAreSentOnce(t *testing.T) {
 // TestThrottleWaitsAtLeastRetryAfter: the second call is throttled with a
 // Retry-After of one second, which the client honours.
 func TestThrottleWaitsAtLeastRetryAfter(t *testing.T) {
-	srv := startSandbox(t, lsqtest.Options{RetryAfter: time.Second, Script: map[string]lsqtest.Scripted{
-		testLead: {Variant: "throttle-429", Times: 1}}})
+	srv := startSandbox(t, lsqtest.Options{RetryAfter: time.Second,
+		Script: map[string]lsqtest.Scripted{
+			testLead: {Variant: "throttle-429", Times: 1}}})
 	c := newTestClient(t, srv.URL, nil)
 	start := time.Now()
 	res := c.Upload(context.Background(), testFile(t, "SPECIMEN"))
@@ -299,7 +301,8 @@ func TestEndpoints(t *testing.T) {
 	cases := []struct {
 		in, want, err string
 	}{
-		{"https://files-in22.leadsquared.com", "https://files-in22.leadsquared.com/File/Upload", ""},
+		{"https://files-in22.leadsquared.com",
+			"https://files-in22.leadsquared.com/File/Upload", ""},
 		{"https://h.example/custom/Upload", "https://h.example/custom/Upload", ""},
 		{"http://127.0.0.1:8089/File/Upload", "http://127.0.0.1:8089/File/Upload", ""},
 		{"http://localhost:1/", "http://localhost:1/File/Upload", ""},

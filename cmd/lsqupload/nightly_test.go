@@ -411,7 +411,8 @@ func TestWindowsPathsResume(t *testing.T) {
 	writeFile(t, dir, "manifest.csv", "\ufeff"+data)
 	srv := startSandbox(t, lsqtest.Options{})
 
-	for _, want := range []string{"3 rows: 3 uploaded, 0 skipped", "3 rows: 0 uploaded, 3 skipped"} {
+	for _, want := range []string{"3 rows: 3 uploaded, 0 skipped",
+		"3 rows: 0 uploaded, 3 skipped"} {
 		res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...)
 		if res.code != 0 {
 			t.Fatalf("exit %d\n%s", res.code, res.stderr)
@@ -451,7 +452,8 @@ func TestLedgerSurvivesBadNightsAndRespelling(t *testing.T) {
 
 	data := readFile(t, filepath.Join(dir, "manifest.csv"))
 	writeFile(t, dir, "manifest.csv", strings.Replace(data,
-		"file_path,id,schema_name,entity_schema_name", "FilePath, Lead_ID ,SchemaName,EntitySchemaName", 1))
+		"file_path,id,schema_name,entity_schema_name",
+		"FilePath, Lead_ID ,SchemaName,EntitySchemaName", 1))
 	step("4 rows: 0 uploaded, 4 skipped", 0)
 
 	writeFile(t, dir, "manifest.results.csv", "\ufeff"+readFile(t, results))
