@@ -53,7 +53,6 @@ func runCommand(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) 
 
 	code, err := execute(cfg, pos[0], stderr, log, sigs)
 	if err != nil {
-		log.Error("run failed", zap.Error(err))
 		fmt.Fprintf(stderr, "lsqupload: %v\n", err)
 	}
 	return code
@@ -88,7 +87,8 @@ func execute(cfg *runConfig, manifestPath string, stderr io.Writer, log *zap.Log
 
 	sum := j.summary(out, time.Since(started))
 	sum.WriteTo(stderr) //nolint:errcheck // nothing left to tell if stderr is gone
-	return exitCode(out, sum, stop, errors.Join(runErr, closeErr)), errors.Join(runErr, closeErr)
+	err = errors.Join(runErr, closeErr)
+	return exitCode(out, sum, stop, err), err
 }
 
 // exitCode maps how the run ended to the process exit code. A signal or
