@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 )
 
 // ErrNotResults means a file named as the results file holds something
@@ -40,7 +40,7 @@ func openResults(path string, header []string, columnKey func(string) string) (f
 		return f, start, cut, err
 	}
 
-	if !slices.Equal(old, header) {
+	if !slices.Equal(old, header) || hasBOM(path) {
 		if err := rewriteUnder(path, header, columnKey); err != nil {
 			return nil, 0, 0, err
 		}
@@ -154,6 +154,8 @@ func lastLineEnd(f *os.File, size int64) (int64, error) {
 	return 0, nil
 }
 
+// readHeader returns the header of one of our outputs, less a byte-order
+// mark a spreadsheet may have added when it saved the file.
 func readHeader(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,14 +163,12 @@ func readHeader(path string) ([]string, error) {
 	}
 	defer f.Close()
 
-	rec, err := csv.NewReader(f).Read()
+	rec, err := newCSVReader(f).Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", path, ErrNotResults, err)
 	}
 	for _, col := range resultColumns {
-		// A spreadsheet that saved the file may have added a byte-order
-		// mark; the header then differs and the rows are rewritten.
-		if !slices.Contains(rec, col) && (len(rec) == 0 || rec[0] != "\ufeff"+col) {
+		if !slices.Contains(rec, col) {
 			return nil, fmt.Errorf("%s: %w (no %q column); name another --results",
 				path, ErrNotResults, col)
 		}
@@ -190,7 +190,7 @@ func rewriteUnder(path string, header []string, columnKey func(string) string) e
 		}
 		oldKeys := make([]string, len(old))
 		for i, col := range old {
-			oldKeys[i] = columnKey(strings.TrimPrefix(col, "\ufeff"))
+			oldKeys[i] = columnKey(col)
 		}
 		pos := make([]int, len(header))
 		for i, col := range header {
@@ -327,8 +327,7 @@ func rewrite(path string, fn func(*csv.Reader, *csv.Writer) error) error {
 	}
 	defer os.Remove(tmp.Name())
 
-	in := csv.NewReader(src)
-	in.FieldsPerRecord = -1
+	in := newCSVReader(src)
 	out := csv.NewWriter(tmp)
 	err = fn(in, out)
 	out.Flush()
@@ -340,4 +339,28 @@ func rewrite(path string, fn func(*csv.Reader, *csv.Writer) error) error {
 		return fmt.Errorf("rewrite results: %w", err)
 	}
 	return nil
+}
+
+// newCSVReader reads CSV from r, past a byte-order mark, with records of
+// any length.
+func newCSVReader(r io.Reader) *csv.Reader {
+	buf := bufio.NewReader(r)
+	if head, _ := buf.Peek(3); bytes.Equal(head, []byte{0xEF, 0xBB, 0xBF}) {
+		buf.Discard(3) //nolint:errcheck // peeked: the bytes are there
+	}
+	in := csv.NewReader(buf)
+	in.FieldsPerRecord = -1
+	return in
+}
+
+// hasBOM reports whether the file at path starts with a byte-order mark.
+func hasBOM(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 3)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Equal(head[:n], []byte{0xEF, 0xBB, 0xBF})
 }

@@ -136,11 +136,13 @@ func TestOpenRewritesUnderNewHeader(t *testing.T) {
 	tail := func(line int, status string) string {
 		return strconv.Itoa(line) + "," + status + ",1,,,,,,0,2024-05-01T10:00:00Z,,"
 	}
+	// The old student_name column is kept, after the new manifest's own.
 	want := lines(
-		"notes,entity_schema_name,schema_name,id,file_path,"+strings.Join(report.Columns(), ","),
-		","+entitySchema+","+schema+","+leadID+",docs/a.pdf,"+tail(2, "uploaded"),
-		","+entitySchema+","+schema+","+leadID+",docs/b.pdf,"+tail(3, "failed"),
-		"n,"+entitySchema+","+schema+","+leadID+",docs/c.pdf,"+tail(4, "uploaded"),
+		"notes,entity_schema_name,schema_name,id,file_path,student_name,"+
+			strings.Join(report.Columns(), ","),
+		","+entitySchema+","+schema+","+leadID+",docs/a.pdf,student,"+tail(2, "uploaded"),
+		","+entitySchema+","+schema+","+leadID+",docs/b.pdf,student,"+tail(3, "failed"),
+		"n,"+entitySchema+","+schema+","+leadID+",docs/c.pdf,,"+tail(4, "uploaded"),
 	)
 	if got := readFile(t, l.results); got != want {
 		t.Errorf("results =\n%s\nwant\n%s", got, want)

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,10 +94,19 @@ func Open(opts Options) (*Writer, error) {
 	if dir, err := filepath.Abs(opts.ManifestDir); err == nil {
 		opts.ManifestDir = dir
 	}
-	opts.Header = ownNames(opts.Header)
+	if opts.ColumnKey == nil {
+		opts.ColumnKey = strings.ToLower
+	}
+	opts.Header = ownNames(opts.Header, opts.ColumnKey)
+	old, err := existingOwn(opts.Results)
+	if err != nil {
+		return nil, err
+	}
+	opts.Header = union(opts.Header, old, opts.ColumnKey)
 	w := &Writer{opts: opts}
 	header := append(append([]string(nil), opts.Header...), resultColumns...)
 
+	removeStale(opts.Results)
 	f, start, cut, err := openResults(opts.Results, header, opts.ColumnKey)
 	if err != nil {
 		return nil, err
@@ -132,7 +142,7 @@ func (w *Writer) openFailures() error {
 	if dir == "" {
 		dir = "."
 	}
-	removeStale(dir, base)
+	removeStale(w.opts.Failures)
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create failures: %w", err)
@@ -283,31 +293,71 @@ func RebasePath(p, from, to string) string {
 	return rel
 }
 
-// ownNames renames the manifest's columns that share a name with one of
-// ours (a manifest may well have a status column of its own), so that no
-// name appears twice in an output: status becomes manifest_status.
-func ownNames(header []string) []string {
+// ownNames renames the manifest's columns that name one of ours (a
+// manifest may well have a Status or an Error Type column of its own), as
+// key folds names, so that no name appears twice in an output: Status
+// becomes manifest_Status.
+func ownNames(header []string, key func(string) string) []string {
 	taken := make(map[string]bool, len(header)+len(resultColumns))
-	for _, c := range append(slices.Clone(header), resultColumns...) {
-		taken[strings.ToLower(c)] = true
+	ours := make(map[string]bool, len(resultColumns))
+	for _, c := range resultColumns {
+		ours[key(c)] = true
+		taken[key(c)] = true
 	}
+	for _, c := range header {
+		taken[key(c)] = true
+	}
+
 	out := slices.Clone(header)
 	for i, c := range out {
-		if !slices.Contains(resultColumns, strings.ToLower(strings.TrimSpace(c))) {
+		if !ours[key(c)] {
 			continue
 		}
 		name := "manifest_" + c
-		for taken[strings.ToLower(name)] {
+		for taken[key(name)] {
 			name = "manifest_" + name
 		}
-		taken[strings.ToLower(name)] = true
+		taken[key(name)] = true
 		out[i] = name
 	}
 	return out
 }
 
+// existingOwn returns the manifest columns of an existing results file
+// (its header less our columns), or nil when there is none yet.
+func existingOwn(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && info.Size() == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open results: %w", err)
+	}
+	header, err := readHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(header, func(c string) bool {
+		return slices.Contains(resultColumns, c)
+	}), nil
+}
+
+// union returns header followed by the columns of old it lacks, so that a
+// run over a manifest with fewer columns (a hand-made fix-up naming an
+// existing results file) never drops what earlier rows recorded there.
+func union(header, old []string, key func(string) string) []string {
+	out := slices.Clone(header)
+	for _, c := range old {
+		if !slices.ContainsFunc(out, func(h string) bool { return key(h) == key(c) }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // checkReplaceable refuses to replace anything at path but an earlier
-// failures file: a folder, or a manifest named by mistake.
+// failures file: a folder, a manifest named by mistake, or a results file
+// (which records uploads, and is the ledger of every later run).
 func checkReplaceable(path string) error {
 	info, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -323,12 +373,44 @@ func checkReplaceable(path string) error {
 		return fmt.Errorf("%s exists and is not an lsqupload failures file; "+
 			"name another --failures", path)
 	}
+	if recordsUploads(path) {
+		return fmt.Errorf("%s records uploads: it is a results file, not a failures "+
+			"file; name another --failures", path)
+	}
 	return nil
 }
 
-// removeStale deletes temporary failures files that a run killed before
-// its Close left behind. The run's lock makes them nobody else's.
-func removeStale(dir, base string) {
+// recordsUploads reports whether a file of ours has rows that were
+// uploaded or skipped, which a failures file never has.
+func recordsUploads(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+
+	in := newCSVReader(f)
+	header, err := in.Read()
+	status := slices.Index(header, "status")
+	if err != nil || status < 0 {
+		return false
+	}
+	for {
+		rec, err := in.Read()
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		if err == nil && status < len(rec) &&
+			(rec[status] == string(StatusUploaded) || rec[status] == string(StatusSkipped)) {
+			return true
+		}
+	}
+}
+
+// removeStale deletes temporary files that a run killed before it could
+// rename them left beside path. The run's lock makes them nobody else's.
+func removeStale(path string) {
+	dir, base := filepath.Split(path)
 	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
 	for _, p := range stale {
 		os.Remove(p)

@@ -535,3 +535,38 @@ func TestDeadlineAfterLastRowExitsByResults(t *testing.T) {
 	}
 	mustContain(t, "summary", res.stderr, "2 rows: 2 uploaded")
 }
+
+// TestSharedResultsKeepTheirHistory: a fix-up manifest with fewer columns
+// run into the manifest's results keeps every earlier row's columns; a
+// failures path naming the results file is refused; a manifest column
+// spelled like one of ours travels renamed.
+func TestSharedResultsKeepTheirHistory(t *testing.T) {
+	dir := copyExamples(t)
+	data := readFile(t, filepath.Join(dir, "manifest.csv"))
+	writeFile(t, dir, "manifest.csv", strings.Replace(data, "student_name", "Error Type", 1))
+	srv := startSandbox(t, lsqtest.Options{})
+	if res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...); res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	header := strings.SplitN(readFile(t, filepath.Join(dir, "manifest.results.csv")), "\n", 2)[0]
+	mustContain(t, "header", header, ",manifest_Error Type,")
+
+	res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.failures.csv",
+		"--failures", "manifest.results.csv")...)
+	if res.code != 2 {
+		t.Fatalf("--failures over the results: exit %d, want 2\n%s", res.code, res.stderr)
+	}
+	mustContain(t, "stderr", res.stderr, "records uploads: it is a results file")
+
+	writeFile(t, dir, "fix.csv", "file_path,id,schema_name,entity_schema_name\n"+
+		"docs/pan-card-ravi.pdf,c0ffee00-1234-4abc-8def-0123456789a3,mx_CustomObject_9,mx_KYC\n")
+	res = run(t, dir, sandboxEnv, uploadArgs(srv, "fix.csv", "--results", "manifest.results.csv")...)
+	if res.code != 0 {
+		t.Fatalf("fix-up exit %d\n%s", res.code, res.stderr)
+	}
+	res = run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...)
+	mustContain(t, "summary", res.stderr, "20 rows: 0 uploaded, 20 skipped")
+	if n := len(srv.Received()); n != 21 {
+		t.Errorf("sandbox received %d uploads, want 21", n)
+	}
+}
