@@ -111,6 +111,9 @@ type run struct {
 	mu sync.Mutex
 	// fatal is the first condition that ends the run; mu guards it.
 	fatal error
+	// targets maps a target field to the finishing of the last row started
+	// for it, so rows for one field go in manifest order; mu guards it.
+	targets map[rowKey]chan struct{}
 }
 
 // Run uploads every row of src and records each outcome in sink. The
@@ -121,7 +124,7 @@ func Run(ctx context.Context, src Source, up Uploader, sink Sink, opts Options) 
 		opts.Concurrency = DefaultConcurrency
 	}
 	r := &run{opts: opts, up: up, log: opts.Logger, entries: make(chan report.Entry),
-		seen: make(map[rowKey]int)}
+		seen: make(map[rowKey]int), targets: make(map[rowKey]chan struct{})}
 	if r.log == nil {
 		r.log = zap.NewNop()
 	}
@@ -218,8 +221,16 @@ func (r *run) feed(ctx context.Context, src Source) (Outcome, error) {
 // stops first; it reports whether the row was started.
 func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 	row *manifest.Row) bool {
+	after, done := r.queueTarget(row)
 	job := func() error {
 		defer func() { freed <- struct{}{} }()
+		defer done()
+		if after != nil {
+			select {
+			case <-after:
+			case <-ctx.Done():
+			}
+		}
 		if e, ok := r.upload(ctx, row); ok {
 			r.emit(e)
 		}
@@ -227,6 +238,7 @@ func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 	}
 	for {
 		if r.stopped(ctx) != "" {
+			done()
 			return false
 		}
 		if g.TryGo(job) {
@@ -244,6 +256,38 @@ func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 	default:
 	}
 	return true
+}
+
+// queueTarget makes row wait for the earlier row started for the same
+// field, if one is still going, so that the later file is the one the
+// field keeps. It returns what to wait for (nil for nothing) and what to
+// call when the row is done.
+func (r *run) queueTarget(row *manifest.Row) (after <-chan struct{}, done func()) {
+	key := keyOf(row.Entity, row.Fields.ID, row.Fields.SchemaName,
+		row.Fields.EntitySchemaName, "")
+	finished := make(chan struct{})
+
+	r.mu.Lock()
+	prev := r.targets[key]
+	r.targets[key] = finished
+	r.mu.Unlock()
+	if prev != nil {
+		r.log.Warn("two rows upload to the same field; the later line's file is sent "+
+			"last and is the one the field keeps", append(describeRow(row),
+			zap.String("field", row.Fields.EntitySchemaName+"."+row.Fields.SchemaName))...)
+	}
+
+	var once sync.Once
+	return prev, func() {
+		once.Do(func() {
+			close(finished)
+			r.mu.Lock()
+			if r.targets[key] == finished {
+				delete(r.targets, key)
+			}
+			r.mu.Unlock()
+		})
+	}
 }
 
 // stopped returns why the run must start no more rows, or "".

@@ -39,8 +39,9 @@ const (
 )
 
 // upload sends one valid row and turns what happened into its entry. A
-// row a stop caught before it sent anything has no entry (ok is false):
-// it was not attempted, and the next run picks it up.
+// row a stop caught before the server accepted any of its requests (none
+// sent, or all refused by the quota) has no entry (ok is false): it was
+// not attempted, and the next run picks it up.
 func (r *run) upload(ctx context.Context, row *manifest.Row) (e report.Entry, ok bool) {
 	start := time.Now()
 	res := r.up.Upload(ctx, request(row))
@@ -48,7 +49,7 @@ func (r *run) upload(ctx context.Context, row *manifest.Row) (e report.Entry, ok
 		r.setFatal(fmt.Errorf("%w: %s", ErrKeysRefused, res.Message))
 		r.cancelUploads()
 	}
-	if res.Interrupted && res.Attempts == 0 {
+	if res.Interrupted && res.Attempts == res.Throttled {
 		if errors.Is(r.fatalErr(), ErrKeysRefused) {
 			return notAttempted(row), true
 		}

@@ -337,14 +337,11 @@ func (t *tape) trim(off int64) {
 	}
 }
 
-// maxRecovered bounds the text a malformed record is read again from.
-const maxRecovered = 16 << 20
-
 // lines returns the physical lines from the kept start up to input offset
 // end, without their line ends.
 func (t *tape) lines(end int64) []string {
 	n := end - t.base
-	if n <= 0 || n > int64(len(t.buf)) || n > maxRecovered {
+	if n <= 0 || n > int64(len(t.buf)) {
 		return nil
 	}
 	text := strings.TrimSuffix(string(t.buf[:n]), "\n")

@@ -102,8 +102,10 @@ type Result struct {
 	// Outcome is the last attempt's classified answer.
 	Outcome
 
-	// Attempts counts the requests sent, throttled ones included.
-	Attempts int
+	// Attempts counts the requests sent, throttled ones included;
+	// Throttled counts those the quota refused, which stored nothing.
+	Attempts  int
+	Throttled int
 
 	// Bytes is the size of the file sent.
 	Bytes int64

@@ -5,6 +5,7 @@ package uploader
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -51,8 +52,11 @@ func (c Credentials) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 // from a server and may echo what it was sent.
 func (c Credentials) scrub(s string) string {
 	for _, k := range []string{c.access, c.secret} {
-		if len(k) >= 4 {
-			s = strings.ReplaceAll(s, k, redacted)
+		if len(k) < 4 {
+			continue
+		}
+		for _, form := range []string{k, url.QueryEscape(k), url.PathEscape(k)} {
+			s = strings.ReplaceAll(s, form, redacted)
 		}
 	}
 	return s

@@ -58,6 +58,16 @@ func ParseEndpoint(raw string) (string, error) {
 	return u.String(), nil
 }
 
+// Destination names an endpoint for the results: scheme, host and path,
+// without user information or query, where secrets could hide.
+func Destination(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "endpoint"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true

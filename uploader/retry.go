@@ -28,6 +28,9 @@ func (c *Client) Upload(ctx context.Context, req Request) Result {
 		}
 		res.Attempts++
 		res.Outcome, _ = c.attempt(ctx, req)
+		if res.Class == ClassThrottle {
+			res.Throttled++
+		}
 		return c.judge(waits, pol, res.Outcome)
 	}
 	notify := func(_ error, d time.Duration) {
@@ -86,6 +89,8 @@ func (c *Client) finish(ctx, waits context.Context, res Result, pol *policy, err
 	switch {
 	case err == nil && res.Class == ClassSuccess:
 		return res
+	case res.Attempts > 0 && (res.Class == ClassPermanent || res.Class == ClassAuth):
+		res.Err = errors.New(res.Message) // the server's answer stands, stop or not
 	case ctx.Err() != nil || c.stopped():
 		res.Interrupted = true
 		res.Err = fmt.Errorf("interrupted after %d attempt(s)", res.Attempts)

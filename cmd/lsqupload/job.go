@@ -72,7 +72,7 @@ func prepare(cfg *runConfig, manifestPath string, log *zap.Logger,
 		return nil, cannotStart(err)
 	}
 
-	j := &job{paths: p, log: log, destination: t.endpoint}
+	j := &job{paths: p, log: log, destination: uploader.Destination(t.endpoint)}
 	if cfg.sandbox {
 		j.destination = sandboxDestination
 	}

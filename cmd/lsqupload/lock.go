@@ -13,6 +13,11 @@ import (
 // a crashed run never leaves a stale lock. When another run holds it, the
 // error names the file and what the holder wrote in it: its PID and start.
 func takeLock(path string) (*flock.Flock, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) > 0 && !strings.HasPrefix(string(b), "pid ") {
+		return nil, cannotStart(fmt.Errorf("--lock %s is a file of something else; "+
+			"name another --lock", path))
+	}
 	l := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := l.TryLock()
 	if err != nil {

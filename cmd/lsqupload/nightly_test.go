@@ -570,3 +570,75 @@ func TestSharedResultsKeepTheirHistory(t *testing.T) {
 		t.Errorf("sandbox received %d uploads, want 21", n)
 	}
 }
+
+// TestSameFieldKeepsTheLaterFile: two rows for one field go in manifest
+// order, so the field ends with the later line's file.
+func TestSameFieldKeepsTheLaterFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "old-scan.pdf", "%PDF-1.4 SPECIMEN "+strings.Repeat("old ", 1<<19))
+	writeFile(t, dir, "new-scan.pdf", "%PDF-1.4 SPECIMEN new")
+	writeFile(t, dir, "m.csv", "file_path,id,schema_name,entity_schema_name\n"+
+		"old-scan.pdf,"+leadID(1)+",mx_CustomObject_1,mx_KYC\n"+
+		"new-scan.pdf,"+leadID(1)+",mx_CustomObject_1,mx_KYC\n")
+	srv := startSandbox(t, lsqtest.Options{})
+
+	res := run(t, dir, sandboxEnv, uploadArgs(srv, "m.csv")...)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	got := srv.Received()
+	if len(got) != 2 || got[1].FileName != "new-scan.pdf" {
+		t.Errorf("received %+v, want new-scan.pdf last", got)
+	}
+	mustContain(t, "log", res.stderr, "two rows upload to the same field")
+}
+
+// TestPermanentAnswerDuringGraceStands: a 400 that arrives while the run
+// is stopping is the row's outcome, not an interruption.
+func TestPermanentAnswerDuringGraceStands(t *testing.T) {
+	dir := genManifest(t, 1)
+	srv := startSandbox(t, lsqtest.Options{Latency: 700 * time.Millisecond,
+		MaxFileSize: 10})
+	s := startRun(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv")...)
+	waitFor(t, "the upload", func() bool { return srv.Stats().Requests == 1 })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 1 {
+		t.Fatalf("exit %d, want 1: the row failed, nothing was cut short\n%s", code, s.stderr)
+	}
+	r := readCSV(t, filepath.Join(dir, "manifest.results.csv"))[0]
+	if r["error_type"] != "MXFileSizeExceededException" || r["http_status"] != "400" {
+		t.Errorf("row %v, want the server's 400", r)
+	}
+}
+
+// TestLockRefusesSomeoneElsesFile: --lock naming an existing file that is
+// not a lock is refused and left alone.
+func TestLockRefusesSomeoneElsesFile(t *testing.T) {
+	dir := genManifest(t, 1)
+	writeFile(t, dir, "precious.csv", "a,b\n1,2\n")
+	res := run(t, dir, nil, "run", "--sandbox", "--lock", "precious.csv", "manifest.csv")
+	if res.code != 2 || readFile(t, filepath.Join(dir, "precious.csv")) != "a,b\n1,2\n" {
+		t.Errorf("exit %d, file %q; want 2 and the file untouched\n%s", res.code,
+			readFile(t, filepath.Join(dir, "precious.csv")), res.stderr)
+	}
+}
+
+// TestStopAfterThrottlesOnly: rows the quota refused and that were waiting
+// to try again when SIGTERM came stored nothing: not attempted.
+func TestStopAfterThrottlesOnly(t *testing.T) {
+	dir := genManifest(t, 3)
+	srv := startSandbox(t, lsqtest.Options{Quota: 1, Window: 20 * time.Second})
+	args := append(uploadArgs(srv, "manifest.csv"), "--rate-window=20s")
+	s := startRun(t, dir, sandboxEnv, args...)
+	waitFor(t, "two throttles", func() bool { return srv.Stats().Throttled == 2 })
+
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, s.stderr)
+	}
+	mustContain(t, "summary", s.stderr.String(), "1 uploaded, 0 skipped, 0 failed, "+
+		"0 rejected, 2 not attempted")
+	if n := dataLines(filepath.Join(dir, "manifest.failures.csv")); n != 0 {
+		t.Errorf("failures CSV has %d rows, want none", n)
+	}
+}

@@ -66,7 +66,7 @@ func TestSystemdUnits(t *testing.T) {
 		"type":           {service.one(t, "Service", "Type"), "oneshot"},
 		"umask":          {service.one(t, "Service", "UMask"), "0077"},
 		"kill signal":    {service.one(t, "Service", "KillSignal"), "SIGTERM"},
-		"failures ok":    {service.one(t, "Service", "SuccessExitStatus"), "1"},
+		"failures ok":    {service.one(t, "Service", "SuccessExitStatus"), "1 4"},
 		"stop timeout":   {service.one(t, "Service", "TimeoutStopSec"), "60"},
 		"working folder": {service.one(t, "Service", "WorkingDirectory"), "/var/lib/lsqupload"},
 	}

@@ -33,6 +33,13 @@ dir=$(cd "$(dirname "$manifest")" && pwd) || exit 2
 base=$(basename "$manifest")
 night="${LSQ_RUNS:-$dir/runs}/${LSQ_NIGHT:-$(date +%Y-%m-%d)}"
 ledger="$dir/${base%.*}.results.csv"
+for arg in "$@"; do
+	# A rehearsal keeps a ledger of its own, apart from the real one.
+	case $arg in --sandbox | -sandbox | --sandbox=true | -sandbox=true)
+		ledger="$dir/${base%.*}.sandbox.results.csv"
+		night="$night-sandbox" ;;
+	esac
+done
 
 # Outputs name identity documents: keep them private.
 umask 077
