@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -189,8 +190,34 @@ func (r *Reader) read() (int, []string, error) {
 		return 0, nil, err
 	}
 	line, _ := r.csv.FieldPos(0)
+	if last, ok := r.swallowedRows(rec); ok {
+		return 0, nil, &csv.ParseError{StartLine: line, Line: last, Err: errSwallowed}
+	}
 	r.tape.trim(r.csv.InputOffset())
 	return line, rec, nil
+}
+
+// errSwallowed marks a record whose quoted value spans lines that read as
+// rows of their own: a quote left open by mistake and closed by a later
+// line's quote, which would hide those rows inside one value.
+var errSwallowed = errors.New("a quoted value spans lines that look like rows of their own " +
+	"(an unbalanced quote?)")
+
+// swallowedRows reports whether rec holds a value with line breaks after
+// which a line has as many cells as the header, and returns the record's
+// last line. A note written over several lines rarely has that many commas.
+func (r *Reader) swallowedRows(rec []string) (last int, ok bool) {
+	if !slices.ContainsFunc(rec, func(c string) bool { return strings.Contains(c, "\n") }) {
+		return 0, false
+	}
+	lines := r.tape.lines(r.csv.InputOffset())
+	for _, l := range lines[min(1, len(lines)):] {
+		if cells := lenient(l); len(cells) >= r.header.width && r.header.width > 1 {
+			first, _ := r.csv.FieldPos(0)
+			return first + len(lines) - 1, true
+		}
+	}
+	return 0, false
 }
 
 // row maps and validates one parsed record.
@@ -243,6 +270,10 @@ func (r *Reader) extraCells(rec []string) string {
 // those lines are recovered as rows of their own.
 func (r *Reader) unparsable(perr *csv.ParseError) *Row {
 	msg := fmt.Sprintf("malformed CSV at line %d, byte %d: %v", perr.Line, perr.Column, perr.Err)
+	if errors.Is(perr.Err, errSwallowed) {
+		msg = fmt.Sprintf("malformed CSV at lines %d to %d: %v", perr.StartLine, perr.Line,
+			perr.Err)
+	}
 	lines := r.tape.lines(r.csv.InputOffset())
 	r.tape.trim(r.csv.InputOffset())
 
@@ -253,9 +284,11 @@ func (r *Reader) unparsable(perr *csv.ParseError) *Row {
 		}
 	}
 	if len(lines) > 1 {
-		msg += fmt.Sprintf("; a quote opened on line %d is never closed; "+
-			"lines %d to %d were read again as rows of their own",
-			perr.StartLine, perr.StartLine+1, perr.StartLine+len(lines)-1)
+		if !errors.Is(perr.Err, errSwallowed) {
+			msg += fmt.Sprintf("; a quote opened on line %d is never closed", perr.StartLine)
+		}
+		msg += fmt.Sprintf("; lines %d to %d were read again as rows of their own",
+			perr.StartLine+1, perr.StartLine+len(lines)-1)
 		for i, l := range lines[1:] {
 			if rec := lenient(l); rec != nil {
 				r.queued = append(r.queued, queuedRecord{line: perr.StartLine + 1 + i, rec: rec})

@@ -2,10 +2,12 @@ package manifest_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -470,5 +472,39 @@ func TestReaderReadError(t *testing.T) {
 	}
 	if _, err := r.Next(); !errors.Is(err, boom) {
 		t.Errorf("second Next error = %v, want one wrapping %v", err, boom)
+	}
+}
+
+// TestQuoteClosedByALaterLine: a value opened on one line and closed by a
+// quote on a later line would hide the rows between; they come back.
+func TestQuoteClosedByALaterLine(t *testing.T) {
+	dir := fixture(t)
+	row := func(path, note string) string {
+		return path + "," + leadID + "," + schema + "," + entitySchema + "," + note + "\n"
+	}
+	text := shortHeader[:len(shortHeader)-1] + ",note\n" +
+		row("kyc.pdf", "a") + row("photo.png", `"`) + row("scan.JPG", "c") +
+		row("sub/deep.pdf", `"`) + row("kyc.pdf", "e")
+	rows := readAll(t, open(t, text, manifest.Options{Dir: dir}))
+
+	var got []string
+	for _, r := range rows {
+		status := "ok"
+		if r.Err != nil {
+			status = r.Err.Error()
+		}
+		got = append(got, fmt.Sprintf("%d %s %s", r.Line, r.Fields.FilePath, status))
+	}
+	want := []string{
+		"2 kyc.pdf ok",
+		"3  line 3: malformed CSV at lines 3 to 5: a quoted value spans lines that look " +
+			"like rows of their own (an unbalanced quote?); lines 4 to 5 were read again " +
+			"as rows of their own",
+		"4 scan.JPG ok",
+		"5 sub/deep.pdf ok",
+		"6 kyc.pdf ok",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
