@@ -90,7 +90,7 @@ func appendTo(path string) (*os.File, int64, error) {
 // returns how many bytes it removed: a last line without its line end, or
 // a last record whose quoted cell never closes (a cell holding a line
 // break may have been cut after one). The row it held is simply done
-// again. A file that is only a torn header is cut to nothing.
+// again.
 func cutTornTail(path string) (int64, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -363,4 +363,25 @@ func hasBOM(path string) bool {
 	head := make([]byte, 3)
 	n, _ := io.ReadFull(f, head)
 	return bytes.Equal(head[:n], []byte{0xEF, 0xBB, 0xBF})
+}
+
+// dropTornHeader empties a results file that holds nothing but the start
+// of header, which a crash while creating it leaves behind, so that it is
+// created afresh instead of refused as not ours.
+func dropTornHeader(path string, header []string) error {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 || bytes.ContainsRune(data, '\n') {
+		return nil
+	}
+	var want bytes.Buffer
+	w := csv.NewWriter(&want)
+	w.Write(header) //nolint:errcheck // a bytes.Buffer does not fail
+	w.Flush()
+	if !bytes.HasPrefix(want.Bytes(), data) {
+		return nil
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		return fmt.Errorf("open results: %w", err)
+	}
+	return nil
 }

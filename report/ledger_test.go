@@ -302,3 +302,16 @@ func TestOpenRefusesForeignResults(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenHalfAHeader: a results file cut inside its header, by a crash
+// while it was created, is created afresh instead of refused.
+func TestOpenHalfAHeader(t *testing.T) {
+	l := newLayout(t)
+	writeFile(t, l.results, headerLine()[:30], 0o600)
+
+	run(t, l.options(), false, entry("docs/a.pdf", 2, report.StatusUploaded))
+	want := lines(headerLine(), resultRow("docs/a.pdf", 2, "uploaded"))
+	if got := readFile(t, l.results); got != want {
+		t.Errorf("results =\n%s\nwant\n%s", got, want)
+	}
+}

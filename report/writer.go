@@ -98,6 +98,10 @@ func Open(opts Options) (*Writer, error) {
 		opts.ColumnKey = strings.ToLower
 	}
 	opts.Header = ownNames(opts.Header, opts.ColumnKey)
+	if err := dropTornHeader(opts.Results, append(slices.Clone(opts.Header),
+		resultColumns...)); err != nil {
+		return nil, err
+	}
 	old, err := existingOwn(opts.Results)
 	if err != nil {
 		return nil, err
