@@ -102,7 +102,13 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 
-	t := &tape{r: buf}
+	var src io.Reader = buf
+	if loneCR(buf) {
+		// Old Mac text ends lines in a lone CR, which the CSV reader does
+		// not see as a line end: read each CR as a LF.
+		src = &crReader{r: buf}
+	}
+	t := &tape{r: src}
 	cr := csv.NewReader(t)
 	cr.FieldsPerRecord = -1
 	raw, err := cr.Read()
@@ -204,20 +210,34 @@ var errSwallowed = errors.New("a quoted value spans lines that look like rows of
 	"(an unbalanced quote?)")
 
 // swallowedRows reports whether rec holds a value with line breaks after
-// which a line has as many cells as the header, and returns the record's
-// last line. A note written over several lines rarely has that many commas.
+// which a line reads as a row (a file path, and an Id where the header
+// puts them), and returns the record's last line. An address or a note
+// written over several lines has no Id in that place.
 func (r *Reader) swallowedRows(rec []string) (last int, ok bool) {
 	if !slices.ContainsFunc(rec, func(c string) bool { return strings.Contains(c, "\n") }) {
 		return 0, false
 	}
 	lines := r.tape.lines(r.csv.InputOffset())
 	for _, l := range lines[min(1, len(lines)):] {
-		if cells := lenient(l); len(cells) >= r.header.width && r.header.width > 1 {
+		if r.looksLikeRow(lenient(l)) {
 			first, _ := r.csv.FieldPos(0)
 			return first + len(lines) - 1, true
 		}
 	}
 	return 0, false
+}
+
+// looksLikeRow reports whether cells, read from one line, hold a file
+// path and a lead Id or event code in the header's places for them.
+func (r *Reader) looksLikeRow(cells []string) bool {
+	cell := func(col string) string {
+		if i := r.header.Index(col); i >= 0 && r.header.source[i] < len(cells) {
+			return strings.TrimSpace(cells[r.header.source[i]])
+		}
+		return ""
+	}
+	id := cell(ColID)
+	return cell(ColFilePath) != "" && (guidRE.MatchString(id) || eventCodeRE.MatchString(id))
 }
 
 // row maps and validates one parsed record.
@@ -388,4 +408,24 @@ func (t *tape) lines(end int64) []string {
 		out = out[1:]
 	}
 	return out
+}
+
+// loneCR reports whether the text ahead ends its lines in lone carriage
+// returns: it has a CR and no LF in its first 64 KiB.
+func loneCR(buf *bufio.Reader) bool {
+	head, _ := buf.Peek(64 << 10)
+	return bytes.IndexByte(head, '\r') >= 0 && bytes.IndexByte(head, '\n') < 0
+}
+
+// crReader reads each CR as a LF.
+type crReader struct{ r io.Reader }
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := range p[:n] {
+		if p[i] == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }

@@ -508,3 +508,53 @@ func TestQuoteClosedByALaterLine(t *testing.T) {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestMultiLineValues tells a value that hides rows (even short, ragged
+// ones) from an address written over several lines, which is kept.
+func TestMultiLineValues(t *testing.T) {
+	dir := fixture(t)
+	head := "file_path,id,schema_name,entity_schema_name,name,notes\n"
+	row := func(path, name string) string {
+		return path + "," + leadID + "," + schema + "," + entitySchema + "," + name + "\n"
+	}
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"ragged rows hidden by a ditto quote",
+			head + row("kyc.pdf", `"`) + row("photo.png", "b") + row("scan.JPG", `"`),
+			[]string{"2 rejected", "3 photo.png", "4 scan.JPG"}},
+		{"an address over two lines",
+			head + row("kyc.pdf", "\"Asha Example\nFlat 4, Block B, Sector 5, Dwarka, 110075\"") +
+				row("photo.png", "b"),
+			[]string{"2 kyc.pdf", "4 photo.png"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, r := range readAll(t, open(t, tt.text, manifest.Options{Dir: dir})) {
+				what := r.Fields.FilePath
+				if r.Err != nil {
+					what = "rejected"
+				}
+				got = append(got, fmt.Sprintf("%d %s", r.Line, what))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("rows %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoneCarriageReturns reads old Mac text, whose lines end in CR alone.
+func TestLoneCarriageReturns(t *testing.T) {
+	dir := fixture(t)
+	text := strings.ReplaceAll(shortHeader+"kyc.pdf,"+leadID+","+schema+","+entitySchema+"\n"+
+		"photo.png,"+leadID+","+schema+",mx_Other\n", "\n", "\r")
+	rows := readAll(t, open(t, text, manifest.Options{Dir: dir}))
+	if len(rows) != 2 || rows[0].Err != nil || rows[1].Line != 3 ||
+		rows[1].Fields.EntitySchemaName != "mx_Other" {
+		t.Errorf("rows %+v, want 2 valid rows on lines 2 and 3", outcomes(rows))
+	}
+}
