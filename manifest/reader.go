@@ -228,7 +228,8 @@ func (r *Reader) swallowedRows(rec []string) (last int, ok bool) {
 }
 
 // looksLikeRow reports whether cells, read from one line, hold a file
-// path and a lead Id or event code in the header's places for them.
+// path, a lead Id or event code and two schema names in the header's
+// places for them.
 func (r *Reader) looksLikeRow(cells []string) bool {
 	cell := func(col string) string {
 		if i := r.header.Index(col); i >= 0 && r.header.source[i] < len(cells) {
@@ -237,7 +238,9 @@ func (r *Reader) looksLikeRow(cells []string) bool {
 		return ""
 	}
 	id := cell(ColID)
-	return cell(ColFilePath) != "" && (guidRE.MatchString(id) || eventCodeRE.MatchString(id))
+	return cell(ColFilePath) != "" && (guidRE.MatchString(id) || eventCodeRE.MatchString(id)) &&
+		schemaRE.MatchString(cell(ColSchemaName)) &&
+		schemaRE.MatchString(cell(ColEntitySchemaName))
 }
 
 // row maps and validates one parsed record.

@@ -217,11 +217,12 @@ func rewriteUnder(path string, header []string, columnKey func(string) string) e
 type RowKey func(header, rec []string) (key string, done, ok bool)
 
 // compact rewrites the results file so that each row appears once: this
-// run's records (from offset start on) and, from earlier runs, only the
-// done records of rows this run did not touch. Without it a nightly
+// run's records (from offset start on) and, from earlier runs, the records
+// of rows this run did not settle again; after a complete run only the
+// settled ones among those. Without it a nightly
 // results file would grow by a whole manifest every night; with it, a
 // results file shared by a manifest and its failures rerun stays whole.
-func compact(path string, start int64, keyOf RowKey) error {
+func compact(path string, start int64, keyOf RowKey, complete bool) error {
 	if keyOf == nil {
 		keyOf = func(_, _ []string) (string, bool, bool) { return "", false, false }
 	}
@@ -242,11 +243,14 @@ func compact(path string, start int64, keyOf RowKey) error {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
+			if isParseError(err) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			key, done, ok := keyOf(header, rec)
-			if ok && done && !fresh[key] {
+			key, settled, ok := keyOf(header, rec)
+			if keep := !ok || !fresh[key]; keep && (settled || !complete) {
 				if err := out.Write(rec); err != nil {
 					return err
 				}
@@ -299,6 +303,9 @@ func copyRecords(in *csv.Reader, out *csv.Writer, mapRec func([]string) []string
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		if isParseError(err) {
+			continue // a hand-edited line: at worst its row is done again
+		}
 		if err != nil {
 			return err
 		}
@@ -350,7 +357,13 @@ func newCSVReader(r io.Reader) *csv.Reader {
 	}
 	in := csv.NewReader(buf)
 	in.FieldsPerRecord = -1
+	in.LazyQuotes = true // a file edited by hand may have a stray quote
 	return in
+}
+
+func isParseError(err error) bool {
+	var perr *csv.ParseError
+	return errors.As(err, &perr)
 }
 
 // hasBOM reports whether the file at path starts with a byte-order mark.

@@ -199,9 +199,9 @@ func TestCompaction(t *testing.T) {
 			want: []string{row(second[0]), row(second[1]), row(second[2])},
 		},
 		{
-			name: "incomplete keeps everything", key: pathKey,
-			want: []string{row(first[0]), row(first[1]), row(first[2]), row(first[3]),
-				row(first[4]), row(second[0]), row(second[1]), row(second[2])},
+			name: "incomplete drops only what this run superseded", key: pathKey,
+			want: []string{row(first[0]), row(first[3]), row(first[4]),
+				row(second[0]), row(second[1]), row(second[2])},
 		},
 	}
 	for _, tt := range tests {
@@ -267,8 +267,8 @@ func TestOpenRefusesForeignResults(t *testing.T) {
 		{
 			name:    "not CSV",
 			content: "\"unterminated\nline, status\n",
-			wantMsg: `: not an lsqupload results file: record on line 1; ` +
-				`parse error on line 2, column 14: extraneous or missing " in quoted-field`,
+			wantMsg: `: not an lsqupload results file (no "line" column); ` +
+				`name another --results`,
 		},
 	}
 	for _, tt := range tests {
@@ -313,5 +313,24 @@ func TestOpenHalfAHeader(t *testing.T) {
 	want := lines(headerLine(), resultRow("docs/a.pdf", 2, "uploaded"))
 	if got := readFile(t, l.results); got != want {
 		t.Errorf("results =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestHandEditedResults: a stray quote typed into a results row neither
+// stops a run nor its compaction.
+func TestHandEditedResults(t *testing.T) {
+	l := newLayout(t)
+	run(t, l.options(), true, entry("docs/a.pdf", 2, report.StatusUploaded),
+		entry("docs/b.pdf", 3, report.StatusUploaded))
+	edited := strings.Replace(readFile(t, l.results), "student,3", `stu"dent,3`, 1)
+	writeFile(t, l.results, edited, 0o600)
+
+	w := openWriter(t, l.options())
+	writeAll(t, w, entry("docs/c.pdf", 4, report.StatusUploaded))
+	if err := w.Close(true); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := strings.Count(readFile(t, l.results), "\n"); n != 2 {
+		t.Errorf("results have %d lines, want the header and this run's row", n)
 	}
 }

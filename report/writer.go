@@ -220,14 +220,16 @@ func (w *Writer) count(r Result) {
 // Counts returns the tally of rows written so far.
 func (w *Writer) Counts() Counts { return w.counts }
 
-// Close flushes both outputs and renames the failures file into place.
-// With complete set (every manifest row has a row from this run), the
-// results file is compacted so that each row appears once (see RowKey);
-// without a RowKey it keeps only this run's rows.
+// Close flushes both outputs and renames the failures file into place,
+// and compacts the results file so that each row appears once (see
+// RowKey), which keeps a results file from growing night after night even
+// when every night ends by --max-duration. With complete set (every
+// manifest row has a row from this run), earlier rows that were not
+// settled are dropped too; without a RowKey only this run's rows stay.
 func (w *Writer) Close(complete bool) error {
 	errResults := w.results.close()
-	if errResults == nil && complete {
-		errResults = compact(w.opts.Results, w.start, w.opts.RowKey)
+	if errResults == nil {
+		errResults = compact(w.opts.Results, w.start, w.opts.RowKey, complete)
 	}
 
 	errFailures := w.failures.close()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -179,14 +180,16 @@ func (c *Client) readAnswer(resp *http.Response) (Outcome, error) {
 		return o, err
 	}
 
-	o := Classify(resp.StatusCode, resp.Header, data)
-	o.Message = c.opts.Credentials.scrub(o.Message)
-	return o, nil
+	// Scrub before classifying: the message is cut short there, and a key
+	// cut in two would escape the scrubbing.
+	data = []byte(c.opts.Credentials.scrub(string(data)))
+	return Classify(resp.StatusCode, resp.Header, data), nil
 }
 
 // transportOutcome classifies an error that came before any answer.
 func (c *Client) transportOutcome(ctx context.Context, err error) Outcome {
-	msg := c.opts.Credentials.scrub(err.Error())
+	msg := strings.ReplaceAll(err.Error(), c.opts.Endpoint, Destination(c.opts.Endpoint))
+	msg = c.opts.Credentials.scrub(msg)
 	var certErr *x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {

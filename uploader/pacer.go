@@ -25,10 +25,11 @@ func NewPacer(n int, window time.Duration) *Pacer {
 	if n <= 0 || window <= 0 {
 		return &Pacer{limiter: rate.NewLimiter(rate.Inf, 1)}
 	}
-	// A burst of one spaces calls window/n apart, so no window of that
-	// length ever holds more than n of them, wherever the server starts
-	// counting.
-	return &Pacer{limiter: rate.NewLimiter(rate.Every(window/time.Duration(n)), 1)}
+	// A burst of one spaces calls evenly; the 5% margin keeps n+1 calls
+	// out of any window of that length, wherever the server starts
+	// counting and however late a call leaves.
+	every := window / time.Duration(n) * 105 / 100
+	return &Pacer{limiter: rate.NewLimiter(rate.Every(every), 1)}
 }
 
 // Wait blocks until a call may be made, or ctx is done.

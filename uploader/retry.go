@@ -94,10 +94,10 @@ func (c *Client) finish(ctx, waits context.Context, res Result, pol *policy, err
 	case ctx.Err() != nil || c.stopped():
 		res.Interrupted = true
 		res.Err = fmt.Errorf("interrupted after %d attempt(s)", res.Attempts)
-	case res.Attempts == 0 && waits.Err() != nil:
+	case res.Attempts == 0:
 		res.Class, res.ErrorType = ClassThrottle, "budget"
 		res.Err = fmt.Errorf("gave up before sending: the per-row time budget of %s "+
-			"was spent waiting for the quota (--retry-budget)", c.opts.Budget)
+			"would be spent waiting for the quota (--retry-budget)", c.opts.Budget)
 	case waits.Err() != nil:
 		res.Err = fmt.Errorf("gave up after %d attempt(s) (per-row time budget spent): %s",
 			res.Attempts, res.Message)

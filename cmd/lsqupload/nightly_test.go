@@ -642,3 +642,21 @@ func TestStopAfterThrottlesOnly(t *testing.T) {
 		t.Errorf("failures CSV has %d rows, want none", n)
 	}
 }
+
+// TestResultsDoNotGrowUnderDeadline: nights that all end by --max-duration
+// leave at most one row per manifest row in the results.
+func TestResultsDoNotGrowUnderDeadline(t *testing.T) {
+	dir := genManifest(t, 12)
+	srv := startSandbox(t, lsqtest.Options{Latency: 100 * time.Millisecond})
+	results := filepath.Join(dir, "manifest.results.csv")
+	for night := range 4 {
+		res := run(t, dir, sandboxEnv, uploadArgs(srv, "manifest.csv", "--concurrency=1",
+			"--max-duration=350ms")...)
+		if res.code != 4 && res.code != 0 {
+			t.Fatalf("night %d: exit %d\n%s", night, res.code, res.stderr)
+		}
+		if n := dataLines(results); n > 12 {
+			t.Fatalf("night %d: results hold %d rows for 12 manifest rows", night, n)
+		}
+	}
+}

@@ -35,7 +35,9 @@ night="${LSQ_RUNS:-$dir/runs}/${LSQ_NIGHT:-$(date +%Y-%m-%d)}"
 ledger="$dir/${base%.*}.results.csv"
 for arg in "$@"; do
 	# A rehearsal keeps a ledger of its own, apart from the real one.
-	case $arg in --sandbox | -sandbox | --sandbox=true | -sandbox=true)
+	case $arg in
+	--sandbox=false | -sandbox=false | --sandbox=0 | -sandbox=0 | --sandbox=f | -sandbox=f) ;;
+	--sandbox | -sandbox | --sandbox=* | -sandbox=*)
 		ledger="$dir/${base%.*}.sandbox.results.csv"
 		night="$night-sandbox" ;;
 	esac
