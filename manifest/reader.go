@@ -15,6 +15,10 @@ import (
 
 // Reader streams the rows of a manifest. It is not safe for concurrent use:
 // one producer reads it.
+//
+// BUG(lsqupload): after a quote that is never closed, the rest of the
+// manifest passes through memory while its rows are recovered: a 22 MB
+// manifest with a stray quote on its first row peaked at 180 MB.
 type Reader struct {
 	csv    *csv.Reader
 	tape   *tape
@@ -23,15 +27,13 @@ type Reader struct {
 	check  checker
 	blank  int
 
-	// queued holds records recovered from text a malformed record
-	// swallowed, to be returned before reading on.
-	queued []queuedRecord
-}
+	// recovered holds the lines a malformed record swallowed, read as
+	// rows of their own one at a time before reading on: kept as text,
+	// which costs far less than records.
+	recovered []string
 
-// queuedRecord is a recovered record and the line it starts on.
-type queuedRecord struct {
-	line int
-	rec  []string
+	// recoveredLine is the line number of recovered[0].
+	recoveredLine int
 }
 
 // Options tunes how rows are validated. The zero value applies defaults.
@@ -182,13 +184,16 @@ func (r *Reader) Next() (*Row, error) {
 	}
 }
 
-// read returns the next record, queued ones first, and the line it
+// read returns the next record, recovered ones first, and the line it
 // starts on.
 func (r *Reader) read() (int, []string, error) {
-	if len(r.queued) > 0 {
-		q := r.queued[0]
-		r.queued = r.queued[1:]
-		return q.line, q.rec, nil
+	for len(r.recovered) > 0 {
+		line, rec := r.recoveredLine, lenient(r.recovered[0])
+		r.recovered[0] = "" // let the line's text go
+		r.recovered, r.recoveredLine = r.recovered[1:], r.recoveredLine+1
+		if rec != nil {
+			return line, rec, nil
+		}
 	}
 
 	rec, err := r.csv.Read()
@@ -312,11 +317,7 @@ func (r *Reader) unparsable(perr *csv.ParseError) *Row {
 		}
 		msg += fmt.Sprintf("; lines %d to %d were read again as rows of their own",
 			perr.StartLine+1, perr.StartLine+len(lines)-1)
-		for i, l := range lines[1:] {
-			if rec := lenient(l); rec != nil {
-				r.queued = append(r.queued, queuedRecord{line: perr.StartLine + 1 + i, rec: rec})
-			}
-		}
+		r.recovered, r.recoveredLine = lines[1:], perr.StartLine+1
 	}
 	row.Err = &RowError{Line: perr.StartLine, Err: errors.New(msg)}
 	return row
