@@ -164,15 +164,15 @@ func TestNightlyWrapper(t *testing.T) {
 		t.Fatalf("exit %d, want 0\n%s", res.code, res.stderr)
 	}
 	night := filepath.Join(dir, "runs", "2026-12-04")
-	mustContain(t, "stderr", res.stderr, "rerunning the failures of "+night+" once",
+	mustContain(t, "stderr", res.stderr, "rerunning the failures of manifest once",
 		"exit 0; outputs in "+night)
-	if n := dataLines(filepath.Join(night, "failures.csv")); n != 1 {
+	if n := dataLines(filepath.Join(night, "manifest.failures.csv")); n != 1 {
 		t.Errorf("first pass failures: %d rows, want 1", n)
 	}
-	if n := dataLines(filepath.Join(night, "retry.failures.csv")); n != 0 {
+	if n := dataLines(filepath.Join(night, "manifest.retry.failures.csv")); n != 0 {
 		t.Errorf("rerun failures: %d rows, want 0", n)
 	}
-	checkLedger(t, filepath.Join(night, "results.csv"), 20)
+	checkLedger(t, filepath.Join(night, "manifest.results.csv"), 20)
 	checkLedger(t, filepath.Join(dir, "manifest.results.csv"), 20)
 	if n := len(srv.Received()); n != 20 {
 		t.Errorf("sandbox received %d uploads, want 20", n)
