@@ -260,7 +260,11 @@ func (r *run) start(ctx context.Context, g *errgroup.Group, freed chan struct{},
 
 // queueTarget makes row wait for the earlier row started for the same
 // field, if one is still going, so that the later file is the one the
-// field keeps. It returns what to wait for (nil for nothing) and what to
+// field keeps.
+//
+// BUG(lsqupload): the order holds within one run only; an earlier line
+// uploaded on a later night (it failed before) replaces the later line's
+// file, and a line repeating an earlier one (A, B, A) is a duplicate. It returns what to wait for (nil for nothing) and what to
 // call when the row is done.
 func (r *run) queueTarget(row *manifest.Row) (after <-chan struct{}, done func()) {
 	key := keyOf(row.Entity, row.Fields.ID, row.Fields.SchemaName,
