@@ -83,6 +83,10 @@ type Outcome struct {
 	// CutShort counts rows whose upload was cancelled after something was
 	// sent; they are recorded as failed and interrupted.
 	CutShort int
+
+	// Unrecorded counts rows that finished but could not be written,
+	// because the outputs failed; the next run does them again.
+	Unrecorded int
 }
 
 // ErrKeysRefused is the reason recorded when the API refuses the keys.
@@ -107,6 +111,10 @@ type run struct {
 	// after they sent anything.
 	unsent   atomic.Int64
 	cutShort atomic.Int64
+
+	// unrecorded counts rows that finished after the outputs failed, so
+	// that no output holds them.
+	unrecorded atomic.Int64
 
 	mu sync.Mutex
 	// fatal is the first condition that ends the run; mu guards it.
@@ -145,6 +153,7 @@ func Run(ctx context.Context, src Source, up Uploader, sink Sink, opts Options) 
 	out.KeysRefused = errors.Is(r.fatalErr(), ErrKeysRefused)
 	out.NotAttempted += int(r.unsent.Load())
 	out.CutShort = int(r.cutShort.Load())
+	out.Unrecorded = int(r.unrecorded.Load())
 	return out, errors.Join(readErr, writeErr)
 }
 
@@ -154,9 +163,11 @@ func (r *run) write(sink Sink, cancel context.CancelFunc) error {
 	var first error
 	for e := range r.entries {
 		if first != nil {
+			r.unrecorded.Add(1)
 			continue
 		}
 		if err := sink.Write(e); err != nil {
+			r.unrecorded.Add(1)
 			first = err
 			r.setFatal(err)
 			cancel()

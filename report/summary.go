@@ -14,6 +14,10 @@ type Summary struct {
 	// early; they are in neither output, and the next run picks them up.
 	NotAttempted int
 
+	// Unrecorded counts rows that finished after the outputs failed: they
+	// are in no output, and the next run does them again.
+	Unrecorded int
+
 	// Blank counts manifest rows without any value, which are skipped.
 	Blank int
 
@@ -29,8 +33,12 @@ type Summary struct {
 func (s Summary) WriteTo(w io.Writer) (int64, error) {
 	text := fmt.Sprintf("lsqupload: %d rows: %d uploaded, %d skipped, %d failed, "+
 		"%d rejected, %d not attempted; %s uploaded in %s\n",
-		s.Total()+s.NotAttempted, s.Uploaded, s.Skipped, s.Failed, s.Rejected,
+		s.Total()+s.NotAttempted+s.Unrecorded, s.Uploaded, s.Skipped, s.Failed, s.Rejected,
 		s.NotAttempted, formatBytes(s.Bytes), s.Elapsed.Round(time.Millisecond))
+	if s.Unrecorded > 0 {
+		text += fmt.Sprintf("lsqupload: %d rows finished after the outputs failed and are "+
+			"recorded nowhere; the next run does them again\n", s.Unrecorded)
+	}
 	if s.Blank > 0 {
 		text += fmt.Sprintf("lsqupload: %d blank manifest rows ignored\n", s.Blank)
 	}

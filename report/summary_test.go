@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,22 @@ func TestCountsTotal(t *testing.T) {
 				t.Errorf("Total() = %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSummaryUnrecorded(t *testing.T) {
+	var b strings.Builder
+	s := report.Summary{Counts: report.Counts{Uploaded: 2}, Unrecorded: 4, Results: "r.csv",
+		Failures: "f.csv"}
+	if _, err := s.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "lsqupload: 6 rows: 2 uploaded, 0 skipped, 0 failed, 0 rejected, 0 not attempted; " +
+		"0 B uploaded in 0s\n" +
+		"lsqupload: 4 rows finished after the outputs failed and are recorded nowhere; " +
+		"the next run does them again\n" +
+		"lsqupload: results: r.csv\nlsqupload: failures: f.csv\n"
+	if b.String() != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -163,6 +163,7 @@ func (j *job) finish(out batch.Outcome) error {
 func (j *job) summary(out batch.Outcome, elapsed time.Duration) report.Summary {
 	s := report.Summary{
 		NotAttempted: out.NotAttempted,
+		Unrecorded:   out.Unrecorded,
 		Blank:        j.src.Blank(),
 		Elapsed:      elapsed,
 		Results:      j.paths.results,
