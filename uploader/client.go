@@ -139,10 +139,10 @@ func New(opts Options) (*Client, error) {
 // attempt sends the request once and classifies the answer. Errors before
 // an answer (timeouts, resets, dropped connections) are transient, unless
 // the file itself is at fault or the run was interrupted.
-func (c *Client) attempt(ctx context.Context, req Request) (Outcome, error) {
+func (c *Client) attempt(ctx context.Context, req Request) Outcome {
 	b, err := newBody(req, c.opts.Credentials)
 	if err != nil {
-		return Outcome{Class: ClassPermanent, ErrorType: "file", Message: err.Error()}, err
+		return Outcome{Class: ClassPermanent, ErrorType: "file", Message: err.Error()}
 	}
 	defer b.Close()
 
@@ -151,14 +151,14 @@ func (c *Client) attempt(ctx context.Context, req Request) (Outcome, error) {
 
 	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, c.opts.Endpoint, b)
 	if err != nil {
-		return Outcome{Class: ClassPermanent, ErrorType: "request", Message: err.Error()}, err
+		return Outcome{Class: ClassPermanent, ErrorType: "request", Message: err.Error()}
 	}
 	hreq.ContentLength = b.length
 	hreq.Header.Set("Content-Type", b.contentType)
 
 	resp, err := c.opts.HTTPClient.Do(hreq)
 	if err != nil {
-		return c.transportOutcome(ctx, err), err
+		return c.transportOutcome(ctx, err)
 	}
 	return c.readAnswer(resp)
 }
@@ -167,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, req Request) (Outcome, error) {
 // the connection can be reused.
 const maxAnswer = 1 << 20
 
-func (c *Client) readAnswer(resp *http.Response) (Outcome, error) {
+func (c *Client) readAnswer(resp *http.Response) Outcome {
 	defer resp.Body.Close()
 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -177,13 +177,13 @@ func (c *Client) readAnswer(resp *http.Response) (Outcome, error) {
 	if err != nil {
 		o := Outcome{Class: ClassTransient, Status: resp.StatusCode, ErrorType: "network",
 			Message: c.opts.Credentials.scrub("reading the answer: " + err.Error())}
-		return o, err
+		return o
 	}
 
 	// Scrub before classifying: the message is cut short there, and a key
 	// cut in two would escape the scrubbing.
 	data = []byte(c.opts.Credentials.scrub(string(data)))
-	return Classify(resp.StatusCode, resp.Header, data), nil
+	return Classify(resp.StatusCode, resp.Header, data)
 }
 
 // transportOutcome classifies an error that came before any answer.

@@ -27,7 +27,7 @@ func (c *Client) Upload(ctx context.Context, req Request) Result {
 			return backoff.Permanent(err)
 		}
 		res.Attempts++
-		res.Outcome, _ = c.attempt(ctx, req)
+		res.Outcome = c.attempt(ctx, req)
 		if res.Class == ClassThrottle {
 			res.Throttled++
 		}
